@@ -1,0 +1,415 @@
+//! The validation pipeline: bytes -> prechecks -> libxml2 parse -> XSD -> rules.
+
+use crate::finding::{Finding, Report, Severity};
+use crate::rules;
+use crate::schema::{Role, SchemaSet, SchemaSetInfo};
+use crate::tree::Tree;
+use crate::xml::{parse_with_diagnostics, Diag};
+use crate::Error;
+use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Default size limit for one document: 1 MiB, far above a real notification (~2 KB).
+pub const DEFAULT_MAX_BYTES: usize = 1 << 20;
+
+/// Knobs for a [`Validator`].
+#[derive(Debug, Clone)]
+pub struct ValidatorOptions {
+    /// Documents larger than this are not parsed (finding `EIOA-X004`).
+    pub max_bytes: usize,
+    /// The day date rules compare against (age, plausibility); `None` = today (UTC).
+    pub today: Option<time::Date>,
+}
+
+impl Default for ValidatorOptions {
+    fn default() -> Self {
+        ValidatorOptions { max_bytes: DEFAULT_MAX_BYTES, today: None }
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    // libxml2 validation contexts are not thread-safe: each thread compiles and keeps
+    // its own, keyed by validator id. Compiling takes well under a millisecond.
+    static CONTEXTS: RefCell<HashMap<(u64, Role), SchemaValidationContext>> = RefCell::new(HashMap::new());
+}
+
+/// Validates payloads and SOAP envelopes against one schema set. `Send + Sync`:
+/// share one per process; libxml2 state lives in per-thread caches.
+#[derive(Debug)]
+pub struct Validator {
+    id: u64,
+    set: Arc<SchemaSet>,
+    info: SchemaSetInfo,
+    opts: ValidatorOptions,
+    /// The set written to disk so that libxml2 can follow `xs:import` between files.
+    dir: SchemaDir,
+}
+
+#[derive(Debug)]
+struct SchemaDir(PathBuf);
+
+impl Drop for SchemaDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Validator {
+    /// Compiles the set once on this thread to surface schema errors early.
+    pub fn new(set: SchemaSet, opts: ValidatorOptions) -> Result<Self, Error> {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("eioa-schemas-{}-{id}", std::process::id()));
+        set.write_to(&dir)?;
+        let v = Validator { id, info: set.info(), set: Arc::new(set), opts, dir: SchemaDir(dir) };
+        v.with_context(Role::Payload, |_| ())?;
+        v.with_context(Role::Envelope, |_| ())?;
+        Ok(v)
+    }
+
+    /// The embedded default set with default options.
+    pub fn embedded() -> Result<Self, Error> {
+        Validator::new(SchemaSet::embedded(), ValidatorOptions::default())
+    }
+
+    pub fn info(&self) -> &SchemaSetInfo {
+        &self.info
+    }
+
+    pub fn schema_set(&self) -> &SchemaSet {
+        &self.set
+    }
+
+    pub fn options(&self) -> &ValidatorOptions {
+        &self.opts
+    }
+
+    fn with_context<R>(&self, role: Role, f: impl FnOnce(&mut SchemaValidationContext) -> R) -> Result<R, Error> {
+        CONTEXTS.with(|cell| {
+            let mut map = cell.borrow_mut();
+            if !map.contains_key(&(self.id, role)) {
+                let file = self.set.file(role).ok_or_else(|| {
+                    Error::SchemaIncomplete(format!("set `{}` has no {role:?} schema", self.set.id))
+                })?;
+                let path = self.dir.0.join(&file.name);
+                let mut parser = SchemaParserContext::from_file(&path.to_string_lossy());
+                let ctx = SchemaValidationContext::from_parser(&mut parser).map_err(|errs| Error::SchemaCompile {
+                    id: self.set.id.clone(),
+                    message: errs.iter().map(|e| e.message.as_deref().unwrap_or("").trim().to_string()).collect::<Vec<_>>().join("; "),
+                })?;
+                map.insert((self.id, role), ctx);
+            }
+            let ctx = map.get_mut(&(self.id, role)).ok_or_else(|| Error::SchemaIncomplete("context".into()))?;
+            Ok(f(ctx))
+        })
+    }
+
+    /// Validates one `AnmalanFranArbetsgivare` payload: XML, XSD, then business rules.
+    pub fn validate(&self, bytes: &[u8]) -> Report {
+        self.run(bytes, Role::Payload, true)
+    }
+
+    /// Validates a SOAP 1.1 envelope (request, response or fault) against the envelope
+    /// and Responder schemas. The base64 payload inside is not decoded here.
+    pub fn validate_envelope(&self, bytes: &[u8]) -> Report {
+        self.run(bytes, Role::Envelope, false)
+    }
+
+    fn run(&self, bytes: &[u8], role: Role, with_rules: bool) -> Report {
+        let mut findings = Vec::new();
+        let Some(text) = precheck(bytes, self.opts.max_bytes, &mut findings) else {
+            return Report { findings };
+        };
+        let doc = match parse_with_diagnostics(bytes) {
+            Ok((doc, _)) => doc,
+            Err(diags) => {
+                findings.push(not_well_formed(diags));
+                return Report { findings };
+            }
+        };
+        let tree = text.as_deref().and_then(|t| Tree::parse(t).ok());
+        if tree.as_ref().is_some_and(|t| t.has_doctype) {
+            findings.push(Finding {
+                rule: "EIOA-X005".into(),
+                severity: Severity::Error,
+                line: tree.as_ref().map_or(1, |t| t.doctype_line),
+                column: 1,
+                path: None,
+                message: "the document has a DOCTYPE; entity and DTD declarations are never resolved here and have no place in a notification".into(),
+                hint: Some("remove the <!DOCTYPE …> declaration".into()),
+                kind: None,
+            });
+        }
+        let xsd = self.with_context(role, |ctx| ctx.validate_document(&doc));
+        match xsd {
+            Ok(Ok(())) => {}
+            Ok(Err(errors)) => {
+                for e in &errors {
+                    findings.push(schema_finding(&Diag::from_structured(e), tree.as_ref()));
+                }
+            }
+            Err(e) => findings.push(Finding {
+                rule: "EIOA-S000".into(),
+                severity: Severity::Error,
+                line: 0,
+                column: 0,
+                path: None,
+                message: e.to_string(),
+                hint: Some("check the schema set with `eioa schema show`".into()),
+                kind: None,
+            }),
+        }
+        if with_rules {
+            if let Some(tree) = &tree {
+                let today = self.opts.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+                findings.extend(rules::check(tree, today));
+            }
+        }
+        findings.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+        Report { findings }
+    }
+}
+
+/// Empty, size, BOM and encoding checks on the raw bytes. Returns the document as
+/// UTF-8 text for the rules' tree (None when it cannot be decoded), or stops.
+#[allow(clippy::option_option)]
+fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<String>> {
+    let whole = |rule: &str, severity, message: String, hint: &str| Finding {
+        rule: rule.into(),
+        severity,
+        line: if rule == "EIOA-X004" { 0 } else { 1 },
+        column: if rule == "EIOA-X004" { 0 } else { 1 },
+        path: None,
+        message,
+        hint: Some(hint.into()),
+        kind: None,
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        out.push(whole("EIOA-X003", Severity::Error, "the document is empty".into(), "send the notification XML itself, not an empty file"));
+        return None;
+    }
+    if bytes.len() > max {
+        out.push(whole(
+            "EIOA-X004",
+            Severity::Error,
+            format!("the document is {} bytes, over the limit of {max}; a notification is about 2 KB", bytes.len()),
+            "check that the file is one notification (raise the limit with --max-bytes if it really is)",
+        ));
+        return None;
+    }
+    let (body, bom) = match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => (rest, Some("UTF-8")),
+        [0xFF, 0xFE, ..] => (bytes, Some("UTF-16LE")),
+        [0xFE, 0xFF, ..] => (bytes, Some("UTF-16BE")),
+        _ => (bytes, None),
+    };
+    if let Some(kind) = bom {
+        out.push(whole(
+            "EIOA-X006",
+            Severity::Warning,
+            format!("the document starts with a {kind} byte order mark"),
+            "write UTF-8 without a BOM: the signed bytes must be exactly what FK parses",
+        ));
+        if kind != "UTF-8" {
+            let units: Vec<u16> = bytes[2..]
+                .chunks_exact(2)
+                .map(|c| if kind == "UTF-16LE" { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+                .collect();
+            out.push(whole("EIOA-X007", Severity::Warning, format!("the document is encoded as {kind}"), "encode notifications as UTF-8"));
+            return Some(String::from_utf16(&units).ok().map(|s| strip_decl_encoding(&s)));
+        }
+    }
+    let declared = declared_encoding(body);
+    let norm = declared.as_deref().map(|e| e.to_ascii_uppercase().replace('_', "-"));
+    match norm.as_deref() {
+        None | Some("UTF-8") | Some("UTF8") => match std::str::from_utf8(body) {
+            Ok(s) => Some(Some(s.to_string())),
+            Err(e) => {
+                let (line, col) = line_col(body, e.valid_up_to());
+                out.push(Finding {
+                    rule: "EIOA-X002".into(),
+                    severity: Severity::Error,
+                    line,
+                    column: col,
+                    path: None,
+                    message: format!(
+                        "byte 0x{:02X} at offset {} is not UTF-8, but the document {}",
+                        body[e.valid_up_to()],
+                        e.valid_up_to(),
+                        if declared.is_some() { "declares encoding=\"UTF-8\"" } else { "declares no encoding, so it must be UTF-8" }
+                    ),
+                    hint: Some("save the file as UTF-8, or declare the encoding the bytes really use".into()),
+                    kind: None,
+                });
+                None
+            }
+        },
+        Some(enc @ ("ISO-8859-1" | "LATIN1" | "ISO-LATIN-1" | "WINDOWS-1252" | "CP1252" | "US-ASCII" | "ASCII")) => {
+            out.push(whole(
+                "EIOA-X007",
+                Severity::Warning,
+                format!("the document declares encoding=\"{}\"", declared.as_deref().unwrap_or(enc)),
+                "encode notifications as UTF-8",
+            ));
+            if enc.contains("ASCII") {
+                if let Some(p) = body.iter().position(|b| !b.is_ascii()) {
+                    let (line, column) = line_col(body, p);
+                    out.push(Finding { rule: "EIOA-X002".into(), severity: Severity::Error, line, column, path: None,
+                        message: format!("byte 0x{:02X} is not ASCII, but the document declares encoding=\"{}\"", body[p], declared.as_deref().unwrap_or(enc)),
+                        hint: Some("declare encoding=\"UTF-8\" and save the file as UTF-8".into()), kind: None });
+                    return None;
+                }
+            } else if let Ok(s) = std::str::from_utf8(body) {
+                // Valid multi-byte UTF-8 under a single-byte declaration: åäö become mojibake.
+                if let Some((p, _)) = s.char_indices().find(|(_, c)| !c.is_ascii()) {
+                    let (line, column) = line_col(body, p);
+                    out.push(Finding {
+                        rule: "EIOA-X002".into(),
+                        severity: Severity::Error,
+                        line,
+                        column,
+                        path: None,
+                        message: format!(
+                            "the bytes are UTF-8 but the document declares encoding=\"{}\": `{}` would be read as `{}`",
+                            declared.as_deref().unwrap_or(enc),
+                            &s[p..p + s[p..].chars().next().map_or(1, char::len_utf8)],
+                            body[p..p + s[p..].chars().next().map_or(1, char::len_utf8)].iter().map(|&b| b as char).collect::<String>(),
+                        ),
+                        hint: Some("declare encoding=\"UTF-8\" (the bytes already are)".into()),
+                        kind: None,
+                    });
+                    return None;
+                }
+            }
+            Some(Some(strip_decl_encoding(&body.iter().map(|&b| b as char).collect::<String>())))
+        }
+        Some(_) => {
+            out.push(whole(
+                "EIOA-X007",
+                Severity::Warning,
+                format!("the document declares encoding=\"{}\"", declared.unwrap_or_default()),
+                "encode notifications as UTF-8",
+            ));
+            Some(None)
+        }
+    }
+}
+
+/// After transcoding to a Rust string, the declaration must not claim another encoding.
+fn strip_decl_encoding(s: &str) -> String {
+    match (s.find("<?xml"), s.find("?>")) {
+        (Some(0), Some(end)) => format!("<?xml version=\"1.0\"{}", &s[end..]),
+        _ => s.to_string(),
+    }
+}
+
+/// The `encoding` pseudo-attribute of the XML declaration, if any.
+pub(crate) fn declared_encoding(body: &[u8]) -> Option<String> {
+    if !body.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = body.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&body[..end]).ok()?;
+    let i = decl.find("encoding")?;
+    let rest = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
+    let q = rest.chars().next()?;
+    if q != '"' && q != '\'' {
+        return None;
+    }
+    let rest = &rest[1..];
+    Some(rest[..rest.find(q)?].to_string())
+}
+
+pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (u32, u32) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() as u32 + 1;
+    (line, col)
+}
+
+fn not_well_formed(diags: Vec<Diag>) -> Finding {
+    let d = diags.into_iter().next().unwrap_or(Diag { line: 0, column: 0, code: -1, message: "not well-formed".into() });
+    // libxml2's encoding errors: XML_ERR_INVALID_CHAR (9), XML_ERR_UNSUPPORTED_ENCODING (32),
+    // XML_ERR_INVALID_ENCODING (81).
+    let encoding = matches!(d.code, 32 | 81) || d.message.contains("not proper UTF-8") || d.message.contains("encoding");
+    let (rule, hint) = if encoding {
+        ("EIOA-X002", "save the file in the encoding its XML declaration names (UTF-8)")
+    } else if d.message.contains("xmlParseEntityRef") || d.message.contains("EntityRef") {
+        ("EIOA-X001", "escape & as &amp; and < as &lt; in text")
+    } else if d.message.contains("Document is empty") || d.message.contains("Start tag expected") {
+        ("EIOA-X001", "the file does not start with XML; check that it is the notification and not base64 or a SOAP dump")
+    } else if d.message.contains("Premature end") || d.message.contains("EndTag") || d.message.contains("end of data") {
+        ("EIOA-X001", "the document is cut short or a tag is not closed; check how the file was written")
+    } else if d.message.contains("Detected an entity reference loop") || d.message.contains("amplification") {
+        ("EIOA-X005", "remove the DOCTYPE and its entity declarations")
+    } else {
+        ("EIOA-X001", "fix the XML syntax at the position shown")
+    };
+    Finding {
+        rule: rule.into(),
+        severity: Severity::Error,
+        line: d.line,
+        column: d.column,
+        path: None,
+        message: format!("not well-formed XML: {}", d.message),
+        hint: Some(hint.into()),
+        kind: None,
+    }
+}
+
+/// Classifies a libxml2 schema error and places it on the element it names.
+fn schema_finding(d: &Diag, tree: Option<&Tree>) -> Finding {
+    let m = d.message.as_str();
+    let kind = if m.contains("This element is not expected") {
+        "unexpected-element"
+    } else if m.contains("Missing child element") {
+        "missing-element"
+    } else if m.contains("is not accepted by the pattern") {
+        "pattern"
+    } else if m.contains("is not an element of the set") {
+        "enumeration"
+    } else if m.contains("is not a valid value of") {
+        "datatype"
+    } else if m.contains("attribute") && m.contains("is not allowed") {
+        "attribute"
+    } else if m.contains("Character content") || m.contains("Element content is not allowed") {
+        "text"
+    } else if m.contains("No matching global declaration") {
+        "root"
+    } else {
+        "other"
+    };
+    let hint = match kind {
+        "unexpected-element" => "check the element's name, namespace and position against the schema's order",
+        "missing-element" => "add the missing element in the position the schema gives",
+        "pattern" => "give the value in the format the schema's pattern requires",
+        "enumeration" => "use one of the allowed values",
+        "datatype" => "give a value of the element's type (dates as YYYY-MM-DD, booleans as true/false)",
+        "attribute" => "remove the attribute: the schema declares none",
+        "text" => "remove the text between elements",
+        "root" => "the root must be AnmalanFranArbetsgivare in FK's payload namespace",
+        _ => "compare the element with the schema",
+    };
+    // libxml2 names the element as `Element '{ns}local'` or `Element 'local'`.
+    let element = m
+        .split_once("Element '")
+        .and_then(|(_, r)| r.split_once('\''))
+        .map(|(e, _)| e.rsplit('}').next().unwrap_or(e).to_string());
+    let located = tree.and_then(|t| t.locate(d.line, element.as_deref()));
+    Finding {
+        rule: "EIOA-S001".into(),
+        severity: Severity::Error,
+        line: d.line,
+        column: located.as_ref().map_or(d.column, |n| n.1),
+        path: located.map(|n| n.0),
+        message: m.trim_end_matches('.').to_string(),
+        hint: Some(hint.into()),
+        kind: Some(kind.into()),
+    }
+}
