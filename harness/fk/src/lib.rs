@@ -3,7 +3,14 @@
 //! TLS server) is a thin adapter around [`Fk::handle`]; a fix to FK's rules is one
 //! change here.
 
+pub mod docs;
+pub mod rules;
+
+use eioa_validate::Validator;
+use rules::{Answer, Rule};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use time::OffsetDateTime;
 
 /// FK's path for the test environment.
 pub const PATH_TEST: &str = "/shs2/FK.EIOA.AnmalanArbetsgivare.ext";
@@ -47,7 +54,241 @@ pub enum Verdict {
     /// `SignatureValidationError` fault.
     SignatureValidationError { rule: String, message: String },
     /// Refused before the SOAP operation (wrong path, method, SOAPAction, content type, envelope).
-    Rejected { rule: String, status: u16, message: String },
+    Rejected {
+        rule: String,
+        status: u16,
+        message: String,
+    },
     /// A document was served (WSDL, schema, health).
     Served { what: String },
+}
+
+/// Default body limit: 1 MiB, far above a real request (a few KB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How many signatures FK remembers for the one-notification-per-signature rule.
+pub const DEFAULT_SIGNATURE_MEMORY: usize = 100_000;
+
+/// What FK's behaviour depends on.
+#[derive(Debug, Clone)]
+pub struct FkConfig {
+    /// Validates envelopes and payloads (FK's schema set).
+    pub validator: Arc<Validator>,
+    /// Trust anchors for signer certificates, DER. The project's test CA by default;
+    /// BankID's test or production roots when configured.
+    pub trust_anchors: Vec<Vec<u8>>,
+    /// The clock; `None` = the system clock (UTC).
+    pub now: Option<OffsetDateTime>,
+    /// Scheme, host and port written into the served WSDL's `soap:address`, such as
+    /// `https://127.0.0.1:8020`. `None` = `http://` plus the request's Host header.
+    pub base_url: Option<String>,
+    /// Larger bodies get HTTP 413.
+    pub max_body_bytes: usize,
+    /// Bound on the remembered signatures (oldest forgotten first).
+    pub signature_memory: usize,
+}
+
+impl FkConfig {
+    /// Defaults around a validator: no trust anchors yet, system clock, Host-derived
+    /// base URL, default limits.
+    pub fn new(validator: Arc<Validator>) -> Self {
+        FkConfig {
+            validator,
+            trust_anchors: Vec::new(),
+            now: None,
+            base_url: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            signature_memory: DEFAULT_SIGNATURE_MEMORY,
+        }
+    }
+}
+
+/// FK's behaviour. `Send + Sync`: share one behind an `Arc` across connections.
+#[derive(Debug)]
+pub struct Fk {
+    config: FkConfig,
+    #[allow(dead_code)] // wired into the operation next
+    seen: sig::SeenSignatures,
+}
+
+/// One rule firing: the rule and a concise message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: &'static Rule,
+    pub message: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(rule: &'static Rule, message: impl Into<String>) -> Self {
+        Refusal {
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+impl Fk {
+    pub fn new(config: FkConfig) -> Self {
+        let seen = sig::SeenSignatures::new(config.signature_memory);
+        Fk { config, seen }
+    }
+
+    pub fn config(&self) -> &FkConfig {
+        &self.config
+    }
+
+    /// The clock FK uses.
+    pub fn now(&self) -> OffsetDateTime {
+        self.config.now.unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// Answers one HTTP request. Never panics on any input.
+    pub fn handle(&self, req: &HttpRequest<'_>) -> (HttpResponse, Verdict) {
+        if req.path == "/health" && req.method.eq_ignore_ascii_case("GET") {
+            return (
+                text(200, "text/plain; charset=utf-8", b"ok\n".to_vec()),
+                Verdict::Served {
+                    what: "health".into(),
+                },
+            );
+        }
+        if req.path != PATH_TEST && req.path != PATH_PROD {
+            return reject(Refusal::new(&rules::T001_PATH, format!("no service at {}; FK's paths are {PATH_TEST} (test) and {PATH_PROD} (production)", req.path)));
+        }
+        if req.method.eq_ignore_ascii_case("GET") {
+            return match docs::serve(self, req) {
+                Ok((resp, what)) => (resp, Verdict::Served { what }),
+                Err(r) => reject(r),
+            };
+        }
+        if req.method != "POST" {
+            let (mut resp, v) = reject(Refusal::new(
+                &rules::T002_METHOD,
+                format!(
+                    "method {} is not allowed; call the operation with POST",
+                    req.method
+                ),
+            ));
+            resp.headers.push(("Allow".into(), "GET, POST".into()));
+            return (resp, v);
+        }
+        if let Err(r) = self.transport(req) {
+            return reject(r);
+        }
+        op::operation(self, req.body)
+    }
+
+    /// Content type, SOAPAction and size checks on a POST.
+    fn transport(&self, req: &HttpRequest<'_>) -> Result<(), Refusal> {
+        let ct = header(req.headers, "content-type").unwrap_or("");
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if mime == "application/soap+xml" {
+            return Err(Refusal::new(&rules::T003_SOAP12, "Content-Type application/soap+xml is SOAP 1.2; this service is SOAP 1.1: send text/xml with a SOAPAction header"));
+        }
+        if mime != "text/xml" {
+            let shown = if ct.is_empty() {
+                "missing".to_string()
+            } else {
+                format!("`{ct}`")
+            };
+            return Err(Refusal::new(
+                &rules::T004_CONTENT_TYPE,
+                format!("Content-Type is {shown}; SOAP 1.1 requires text/xml; charset=utf-8"),
+            ));
+        }
+        match header(req.headers, "soapaction").map(unquote) {
+            Some(a) if a == SOAP_ACTION => {}
+            Some(a) => {
+                return Err(Refusal::new(
+                    &rules::T005_SOAP_ACTION,
+                    format!("SOAPAction `{a}` is not the operation's; expected `{SOAP_ACTION}`"),
+                ))
+            }
+            None => {
+                return Err(Refusal::new(
+                    &rules::T005_SOAP_ACTION,
+                    format!("the SOAPAction header is missing; expected `{SOAP_ACTION}`"),
+                ))
+            }
+        }
+        if req.body.len() > self.config.max_body_bytes {
+            return Err(Refusal::new(
+                &rules::T006_BODY_LIMIT,
+                format!(
+                    "the body is {} bytes, over the limit of {}",
+                    req.body.len(),
+                    self.config.max_body_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+mod op;
+#[allow(dead_code)] // wired into the operation next
+mod sig;
+
+/// The first header with this name (case-insensitive).
+pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+}
+
+fn unquote(v: &str) -> &str {
+    let v = v.trim();
+    v.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(v)
+}
+
+pub(crate) fn text(status: u16, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("Content-Type".into(), content_type.into())],
+        body,
+    }
+}
+
+/// The response and verdict for a refusal, per the rule's answer.
+pub(crate) fn reject(r: Refusal) -> (HttpResponse, Verdict) {
+    let rule = r.rule.tag();
+    let message = format!("{rule}: {}", r.message);
+    match r.rule.answer {
+        Answer::Http(status) => {
+            let body = op::client_fault(&message, None);
+            (
+                text(status, op::SOAP11_CONTENT_TYPE, body),
+                Verdict::Rejected {
+                    rule,
+                    status,
+                    message,
+                },
+            )
+        }
+        Answer::XmlValidationError => {
+            let body = op::client_fault("XML validation failed", Some(op::Detail::Xml(&message)));
+            (
+                text(500, op::SOAP11_CONTENT_TYPE, body),
+                Verdict::XmlValidationError { rule, message },
+            )
+        }
+        Answer::SignatureValidationError => {
+            let body = op::client_fault(
+                "signature validation failed",
+                Some(op::Detail::Signature(&message)),
+            );
+            (
+                text(500, op::SOAP11_CONTENT_TYPE, body),
+                Verdict::SignatureValidationError { rule, message },
+            )
+        }
+    }
 }
