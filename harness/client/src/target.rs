@@ -1,0 +1,100 @@
+//! Where an exchange goes: FK's test or production service, a mock, or any URL.
+
+use std::fmt;
+
+pub use reqwest::Url;
+
+/// FK's test environment (certificate CN `shsext.forsakringskassan.se`).
+pub const FK_TEST_URL: &str =
+    "https://shsext.forsakringskassan.se:8020/shs2/FK.EIOA.AnmalanArbetsgivare.ext";
+/// FK's production environment (certificate CN `shs.forsakringskassan.se`).
+pub const FK_PROD_URL: &str =
+    "https://shs.forsakringskassan.se:7020/shs2/FK.EIOA.AnmalanArbetsgivare";
+/// The host names FK's E-IOA service uses; requests to them are paced by default.
+pub const FK_HOSTS: &[&str] = &["shsext.forsakringskassan.se", "shs.forsakringskassan.se"];
+
+/// The endpoint of an exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The project's own stand-in for FK (usually on 127.0.0.1).
+    Mock(Url),
+    /// FK's test environment, [`FK_TEST_URL`].
+    Test,
+    /// FK's production environment, [`FK_PROD_URL`].
+    Prod,
+    /// Any other endpoint.
+    Url(Url),
+}
+
+impl Target {
+    /// The endpoint URL.
+    pub fn url(&self) -> Url {
+        match self {
+            Target::Mock(url) | Target::Url(url) => url.clone(),
+            // The constants are checked by a unit test; parsing them cannot fail.
+            Target::Test => Url::parse(FK_TEST_URL).expect("FK_TEST_URL is a valid url"),
+            Target::Prod => Url::parse(FK_PROD_URL).expect("FK_PROD_URL is a valid url"),
+        }
+    }
+
+    /// Whether the endpoint is one of FK's hosts.
+    pub fn is_fk(&self) -> bool {
+        self.url().host_str().is_some_and(is_fk_host)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Mock(url) => write!(f, "mock {url}"),
+            Target::Test => write!(f, "fk test {FK_TEST_URL}"),
+            Target::Prod => write!(f, "fk production {FK_PROD_URL}"),
+            Target::Url(url) => write!(f, "{url}"),
+        }
+    }
+}
+
+/// Whether `host` is one of [`FK_HOSTS`] (case-insensitive, a trailing dot allowed).
+pub fn is_fk_host(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    FK_HOSTS.iter().any(|fk| fk.eq_ignore_ascii_case(host))
+}
+
+/// Whether `host` names the local machine (127.0.0.0/8, ::1 or `localhost`).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fk_targets_have_fk_hosts_and_ports() {
+        let test = Target::Test.url();
+        assert_eq!(test.host_str(), Some("shsext.forsakringskassan.se"));
+        assert_eq!(test.port(), Some(8020));
+        assert_eq!(test.scheme(), "https");
+        let prod = Target::Prod.url();
+        assert_eq!(prod.host_str(), Some("shs.forsakringskassan.se"));
+        assert_eq!(prod.port(), Some(7020));
+        assert!(Target::Test.is_fk() && Target::Prod.is_fk());
+        let mock = Target::Mock(Url::parse("https://127.0.0.1:8443/x").unwrap());
+        assert!(!mock.is_fk());
+    }
+
+    #[test]
+    fn host_classes() {
+        assert!(is_fk_host("SHS.forsakringskassan.se."));
+        assert!(!is_fk_host("evil-shs.forsakringskassan.se.example"));
+        assert!(is_loopback_host("127.0.0.1"));
+        assert!(is_loopback_host("[::1]"));
+        assert!(is_loopback_host("localhost"));
+        assert!(!is_loopback_host("10.0.0.1"));
+    }
+}
