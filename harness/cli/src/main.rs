@@ -1,1 +1,44 @@
-fn main() {}
+//! `eioa`: the E-IOA conformance harness.
+//!
+//! Thin by design: arguments become a validated config, then library calls. Each
+//! subcommand lives in `cmd/<name>.rs` with an `Args` struct and a `run` function.
+
+mod cmd;
+mod exit;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eioa",
+    version,
+    about = "Conformance harness for Försäkringskassan's E-IOA web service (form FK 3066)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate notifications against the schema set and FK's business rules.
+    Validate(cmd::validate::Args),
+    /// Show, list or import schema sets.
+    #[command(subcommand)]
+    Schema(cmd::schema::Command),
+    /// List the validation rules with their ids, severities and fixes.
+    Rules(cmd::rules::Args),
+    // New subcommands go above this line, one line each.
+}
+
+fn main() -> ExitCode {
+    exit::reset_sigpipe();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Schema(c) => cmd::schema::run(c),
+        Command::Rules(a) => cmd::rules::run(a),
+    };
+    exit::finish(result)
+}

@@ -67,15 +67,16 @@ pub fn parse_identity(value: &str) -> Result<Identity, IdentityError> {
         .ok()
         .and_then(|m| Month::try_from(m).ok())
         .and_then(|m| Date::from_calendar_date(year as i32, m, day as u8).ok())
-        .ok_or_else(|| {
-            IdentityError::Date(format!("{:04}-{:02}-{:02}", year, month, day))
-        })?;
+        .ok_or_else(|| IdentityError::Date(format!("{:04}-{:02}-{:02}", year, month, day)))?;
     let expected = luhn_digit(&b[2..11]);
     let found = b[11] - b'0';
     if expected != found {
         return Err(IdentityError::CheckDigit { expected, found });
     }
-    Ok(Identity { kind, birth_date: date })
+    Ok(Identity {
+        kind,
+        birth_date: date,
+    })
 }
 
 /// Why an organisationsnummer is not valid.
@@ -107,7 +108,11 @@ pub fn parse_orgnr(value: &str) -> Result<OrgKind, OrgError> {
     if expected != found {
         return Err(OrgError::CheckDigit { expected, found });
     }
-    Ok(if b[2] >= b'2' { OrgKind::LegalPerson } else { OrgKind::SoleTrader })
+    Ok(if b[2] >= b'2' {
+        OrgKind::LegalPerson
+    } else {
+        OrgKind::SoleTrader
+    })
 }
 
 /// Completes 11 digits (`YYYYMMDDNNN`) with their check digit.
@@ -141,13 +146,25 @@ mod tests {
         assert!(parse_identity("191212121212").is_ok());
         assert_eq!(
             parse_identity("191212121213"),
-            Err(IdentityError::CheckDigit { expected: 2, found: 3 })
+            Err(IdentityError::CheckDigit {
+                expected: 2,
+                found: 3
+            })
         );
-        assert!(matches!(parse_identity("YYYYMMDDXXXX"), Err(IdentityError::Format)));
-        assert!(matches!(parse_identity("199002301234"), Err(IdentityError::Date(_))));
+        assert!(matches!(
+            parse_identity("YYYYMMDDXXXX"),
+            Err(IdentityError::Format)
+        ));
+        assert!(matches!(
+            parse_identity("199002301234"),
+            Err(IdentityError::Date(_))
+        ));
         assert_eq!(parse_orgnr(&orgnr("556016068")), Ok(OrgKind::LegalPerson));
         assert_eq!(parse_orgnr(&orgnr("800101123")), Ok(OrgKind::SoleTrader));
-        assert!(matches!(parse_orgnr("1234567890"), Err(OrgError::CheckDigit { .. })));
+        assert!(matches!(
+            parse_orgnr("1234567890"),
+            Err(OrgError::CheckDigit { .. })
+        ));
     }
 
     #[test]

@@ -93,7 +93,10 @@ pub enum Anstallning {
     /// `assistentAnstalldAvAnordnare` = true.
     AnstalldAvAnordnare,
     /// `annanArbetsgivare { arbetsgivareNamn?, organisationsnummer }`.
-    AnnanArbetsgivare { namn: Option<String>, organisationsnummer: String },
+    AnnanArbetsgivare {
+        namn: Option<String>,
+        organisationsnummer: String,
+    },
     /// `assistentEgenForetagare` = true.
     EgenForetagare,
 }

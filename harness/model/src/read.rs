@@ -33,7 +33,10 @@ struct Elem {
 }
 
 fn err(path: &str, message: impl Into<String>) -> ParseError {
-    ParseError { path: path.to_string(), message: message.into() }
+    ParseError {
+        path: path.to_string(),
+        message: message.into(),
+    }
 }
 
 fn parse_tree(xml: &str) -> Result<Elem, ParseError> {
@@ -54,7 +57,9 @@ fn parse_tree(xml: &str) -> Result<Elem, ParseError> {
                     return Err(err("/", "nested too deeply"));
                 }
                 let ns = match ns {
-                    ResolveResult::Bound(n) => Some(String::from_utf8_lossy(n.as_ref()).into_owned()),
+                    ResolveResult::Bound(n) => {
+                        Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                    }
                     ResolveResult::Unbound => None,
                     ResolveResult::Unknown(p) => {
                         return Err(err(
@@ -67,20 +72,32 @@ fn parse_tree(xml: &str) -> Result<Elem, ParseError> {
                 for attr in start.attributes() {
                     let attr = attr.map_err(|e| err(&name, format!("bad attribute: {e}")))?;
                     let key = attr.key;
-                    if key.as_ref() == b"xmlns" || key.prefix().is_some_and(|p| p.as_ref() == b"xmlns") {
+                    if key.as_ref() == b"xmlns"
+                        || key.prefix().is_some_and(|p| p.as_ref() == b"xmlns")
+                    {
                         continue;
                     }
                     let (ans, local) = reader.resolve_attribute(key);
-                    let is_xsi = matches!(ans, ResolveResult::Bound(n) if n.as_ref() == XSI_NS.as_bytes());
+                    let is_xsi =
+                        matches!(ans, ResolveResult::Bound(n) if n.as_ref() == XSI_NS.as_bytes());
                     let local = local.as_ref();
-                    if !(is_xsi && (local == b"schemaLocation" || local == b"noNamespaceSchemaLocation")) {
+                    if !(is_xsi
+                        && (local == b"schemaLocation" || local == b"noNamespaceSchemaLocation"))
+                    {
                         return Err(err(
                             &name,
-                            format!("attribute `{}` is not allowed", String::from_utf8_lossy(key.as_ref())),
+                            format!(
+                                "attribute `{}` is not allowed",
+                                String::from_utf8_lossy(key.as_ref())
+                            ),
                         ));
                     }
                 }
-                stack.push(Elem { ns, name, ..Elem::default() });
+                stack.push(Elem {
+                    ns,
+                    name,
+                    ..Elem::default()
+                });
             }
             Event::End(_) => {
                 let Some(done) = stack.pop() else {
@@ -92,7 +109,9 @@ fn parse_tree(xml: &str) -> Result<Elem, ParseError> {
                 }
             }
             Event::Text(t) => {
-                let text = t.unescape().map_err(|e| err("/", format!("bad text: {e}")))?;
+                let text = t
+                    .unescape()
+                    .map_err(|e| err("/", format!("bad text: {e}")))?;
                 push_text(&mut stack, &text)?;
             }
             Event::CData(c) => {
@@ -146,7 +165,11 @@ impl<'a> Seq<'a> {
                 ));
             }
         }
-        Ok(Seq { path: path.to_string(), items: &e.children, pos: 0 })
+        Ok(Seq {
+            path: path.to_string(),
+            items: &e.children,
+            pos: 0,
+        })
     }
     fn peek(&self) -> Option<&'a str> {
         self.items.get(self.pos).map(|e| e.name.as_str())
@@ -194,14 +217,20 @@ impl<'a> Seq<'a> {
 
 fn leaf_text(e: &Elem, path: &str) -> Result<String, ParseError> {
     if let Some(c) = e.children.first() {
-        return Err(err(&format!("{path}/{}", c.name), "a simple-typed element has no child elements"));
+        return Err(err(
+            &format!("{path}/{}", c.name),
+            "a simple-typed element has no child elements",
+        ));
     }
     Ok(e.text.clone())
 }
 
 /// xs:token whitespace collapse.
 fn collapse(s: &str) -> String {
-    s.split([' ', '\t', '\n', '\r']).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
+    s.split([' ', '\t', '\n', '\r'])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn digits(path: &str, raw: &str, n: usize) -> Result<String, ParseError> {
@@ -239,7 +268,10 @@ fn marker(path: &str, v: &str) -> Result<(), ParseError> {
     if v == "true" {
         Ok(())
     } else {
-        Err(err(path, format!("`{v}` is not the only allowed value `true`")))
+        Err(err(
+            path,
+            format!("`{v}` is not the only allowed value `true`"),
+        ))
     }
 }
 
@@ -255,8 +287,13 @@ fn boolean(path: &str, raw: &str) -> Result<bool, ParseError> {
 pub(crate) fn is_xs_date(raw: &str) -> bool {
     let v = collapse(raw);
     let s = v.strip_prefix('-').unwrap_or(&v);
-    let Some((year, rest)) = s.split_once('-') else { return false };
-    if year.len() < 4 || !year.bytes().all(|b| b.is_ascii_digit()) || (year.len() > 4 && year.starts_with('0')) {
+    let Some((year, rest)) = s.split_once('-') else {
+        return false;
+    };
+    if year.len() < 4
+        || !year.bytes().all(|b| b.is_ascii_digit())
+        || (year.len() > 4 && year.starts_with('0'))
+    {
         return false;
     }
     if rest.len() < 5 {
@@ -310,7 +347,10 @@ pub(crate) fn notification(xml: &str) -> Result<Notification, ParseError> {
     let root = parse_tree(xml)?;
     let rp = format!("/{}", root.name);
     if root.ns.as_deref() != Some(PAYLOAD_NS) || root.name != PAYLOAD_ROOT {
-        return Err(err(&rp, format!("root element must be `{PAYLOAD_ROOT}` in namespace {PAYLOAD_NS}")));
+        return Err(err(
+            &rp,
+            format!("root element must be `{PAYLOAD_ROOT}` in namespace {PAYLOAD_NS}"),
+        ));
     }
     let mut s = Seq::new(&root, &rp)?;
     let id = s.leaf("id")?;
@@ -337,7 +377,13 @@ pub(crate) fn notification(xml: &str) -> Result<Notification, ParseError> {
     let tel = s.leaf("telefonnummerAnordnare")?;
     telefon(&s.child_path("telefonnummerAnordnare"), &tel)?;
     s.end()?;
-    Ok(Notification { id, person, assistent, arbetsgivare, telefonnummer_anordnare: tel })
+    Ok(Notification {
+        id,
+        person,
+        assistent,
+        arbetsgivare,
+        telefonnummer_anordnare: tel,
+    })
 }
 
 fn person(e: &Elem, path: &str) -> Result<Person, ParseError> {
@@ -346,7 +392,11 @@ fn person(e: &Elem, path: &str) -> Result<Person, ParseError> {
     let fornamn = s.leaf("fornamn")?;
     let efternamn = s.leaf("efternamn")?;
     s.end()?;
-    Ok(Person { personnummer: pnr, fornamn, efternamn })
+    Ok(Person {
+        personnummer: pnr,
+        fornamn,
+        efternamn,
+    })
 }
 
 fn assistent(e: &Elem, path: &str) -> Result<Assistent, ParseError> {
@@ -354,7 +404,10 @@ fn assistent(e: &Elem, path: &str) -> Result<Assistent, ParseError> {
     let pnr = digits(&s.child_path("personnummer"), &s.leaf("personnummer")?, 12)?;
     let fornamn = s.leaf("fornamn")?;
     let efternamn = s.leaf("efternamn")?;
-    let anst = date(&s.child_path("anstallningsdatum"), s.leaf("anstallningsdatum")?)?;
+    let anst = date(
+        &s.child_path("anstallningsdatum"),
+        s.leaf("anstallningsdatum")?,
+    )?;
     let narstaende = boolean(&s.child_path("narstaende"), &s.leaf("narstaende")?)?;
     let bosatt = if let Some(m) = s.optional("bosattInnanforEES") {
         let p = s.child_path("bosattInnanforEES");
@@ -370,7 +423,10 @@ fn assistent(e: &Elem, path: &str) -> Result<Assistent, ParseError> {
         Bosatt::UtanforEes { adress }
     } else {
         return Err(match s.peek() {
-            Some(o) => err(&s.child_path(o), format!("expected `bosattInnanforEES` or `bosattUtanforEES`, found `{o}`")),
+            Some(o) => err(
+                &s.child_path(o),
+                format!("expected `bosattInnanforEES` or `bosattUtanforEES`, found `{o}`"),
+            ),
             None => err(path, "missing `bosattInnanforEES` or `bosattUtanforEES`"),
         });
     };
@@ -393,7 +449,11 @@ fn assistent(e: &Elem, path: &str) -> Result<Assistent, ParseError> {
 fn anordnare(e: &Elem, path: &str) -> Result<Anordnare, ParseError> {
     let mut s = Seq::new(e, path)?;
     let namn = s.opt_leaf("anordnareNamn")?;
-    let org = digits(&s.child_path("organisationsnummer"), &s.leaf("organisationsnummer")?, 10)?;
+    let org = digits(
+        &s.child_path("organisationsnummer"),
+        &s.leaf("organisationsnummer")?,
+        10,
+    )?;
     let kontaktperson = s.opt_leaf("kontaktperson")?;
     let telefonnummer = s.opt_leaf("telefonnummer")?;
     if let Some(t) = &telefonnummer {
@@ -407,9 +467,16 @@ fn anordnare(e: &Elem, path: &str) -> Result<Anordnare, ParseError> {
         let p = s.child_path("annanArbetsgivare");
         let mut a = Seq::new(a, &p)?;
         let namn = a.opt_leaf("arbetsgivareNamn")?;
-        let org = digits(&a.child_path("organisationsnummer"), &a.leaf("organisationsnummer")?, 10)?;
+        let org = digits(
+            &a.child_path("organisationsnummer"),
+            &a.leaf("organisationsnummer")?,
+            10,
+        )?;
         a.end()?;
-        Anstallning::AnnanArbetsgivare { namn, organisationsnummer: org }
+        Anstallning::AnnanArbetsgivare {
+            namn,
+            organisationsnummer: org,
+        }
     } else if let Some(m) = s.optional("assistentEgenForetagare") {
         let p = s.child_path("assistentEgenForetagare");
         marker(&p, &leaf_text(m, &p)?)?;
@@ -421,7 +488,13 @@ fn anordnare(e: &Elem, path: &str) -> Result<Anordnare, ParseError> {
         });
     };
     s.end()?;
-    Ok(Anordnare { namn, organisationsnummer: org, kontaktperson, telefonnummer, anstallning })
+    Ok(Anordnare {
+        namn,
+        organisationsnummer: org,
+        kontaktperson,
+        telefonnummer,
+        anstallning,
+    })
 }
 
 #[cfg(test)]
@@ -430,10 +503,24 @@ mod tests {
 
     #[test]
     fn xs_date_lexical_space() {
-        for ok in ["2024-02-29", "2023-01-31Z", "2023-01-31+01:00", "12023-01-01", "-0044-03-15"] {
+        for ok in [
+            "2024-02-29",
+            "2023-01-31Z",
+            "2023-01-31+01:00",
+            "12023-01-01",
+            "-0044-03-15",
+        ] {
             assert!(is_xs_date(ok), "{ok}");
         }
-        for bad in ["2023-02-29", "2023-1-01", "2023-13-01", "20230101", "2023-01-01T00:00", "0000-01-01", "2023-01-01+15:00"] {
+        for bad in [
+            "2023-02-29",
+            "2023-1-01",
+            "2023-13-01",
+            "20230101",
+            "2023-01-01T00:00",
+            "0000-01-01",
+            "2023-01-01+15:00",
+        ] {
             assert!(!is_xs_date(bad), "{bad}");
         }
     }

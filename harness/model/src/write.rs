@@ -38,7 +38,10 @@ impl Out {
 }
 
 pub(crate) fn notification(n: &Notification) -> String {
-    let mut o = Out { s: String::with_capacity(1536), depth: 1 };
+    let mut o = Out {
+        s: String::with_capacity(1536),
+        depth: 1,
+    };
     o.s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(o.s, "<AnmalanFranArbetsgivare xmlns=\"{PAYLOAD_NS}\">");
     o.leaf("id", &n.id);
@@ -84,7 +87,10 @@ fn anordnare(o: &mut Out, an: &Anordnare) {
     o.opt("telefonnummer", an.telefonnummer.as_ref());
     match &an.anstallning {
         Anstallning::AnstalldAvAnordnare => o.leaf("assistentAnstalldAvAnordnare", "true"),
-        Anstallning::AnnanArbetsgivare { namn, organisationsnummer } => {
+        Anstallning::AnnanArbetsgivare {
+            namn,
+            organisationsnummer,
+        } => {
             o.open("annanArbetsgivare");
             o.opt("arbetsgivareNamn", namn.as_ref());
             o.leaf("organisationsnummer", organisationsnummer);

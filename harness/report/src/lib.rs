@@ -1,1 +1,4 @@
-//! placeholder
+//! Rendering of harness results. One value per run, many formats: the renderers
+//! hold no logic beyond presentation.
+
+pub mod validation;

@@ -42,20 +42,27 @@ fn options() -> CanonicalizationOptions {
 pub fn canonicalize(xml: &[u8], select: Select<'_>) -> Result<Vec<u8>, C14nError> {
     let doc = parse_untrusted(xml).map_err(|e| C14nError::NotWellFormed(e.message))?;
     let out = match select {
-        Select::Document => doc.canonicalize(options(), None).map_err(|()| C14nError::Failed)?,
+        Select::Document => doc
+            .canonicalize(options(), None)
+            .map_err(|()| C14nError::Failed)?,
         Select::Id(id) => {
             let root = doc.get_root_element().ok_or(C14nError::Failed)?;
-            let mut node = find(&root, &|n| n.get_attribute_no_ns("Id").as_deref() == Some(id))
-                .ok_or_else(|| C14nError::NotFound(format!("with Id=\"{id}\"")))?;
-            node.canonicalize(options()).map_err(|()| C14nError::Failed)?
+            let mut node = find(&root, &|n| {
+                n.get_attribute_no_ns("Id").as_deref() == Some(id)
+            })
+            .ok_or_else(|| C14nError::NotFound(format!("with Id=\"{id}\"")))?;
+            node.canonicalize(options())
+                .map_err(|()| C14nError::Failed)?
         }
         Select::Element { ns, local } => {
             let root = doc.get_root_element().ok_or(C14nError::Failed)?;
             let mut node = find(&root, &|n| {
-                n.get_name() == local && n.get_namespace().map(|x| x.get_href()).as_deref() == Some(ns)
+                n.get_name() == local
+                    && n.get_namespace().map(|x| x.get_href()).as_deref() == Some(ns)
             })
             .ok_or_else(|| C14nError::NotFound(format!("{{{ns}}}{local}")))?;
-            node.canonicalize(options()).map_err(|()| C14nError::Failed)?
+            node.canonicalize(options())
+                .map_err(|()| C14nError::Failed)?
         }
     };
     Ok(out.into_bytes())

@@ -55,10 +55,16 @@ impl Report {
         !self.findings.iter().any(|f| f.severity == Severity::Error)
     }
     pub fn errors(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
     }
     pub fn warnings(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count()
     }
     /// Whether any finding carries this rule id.
     pub fn has(&self, rule: &str) -> bool {

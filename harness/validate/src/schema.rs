@@ -30,7 +30,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Payload, Role::Responder, Role::Xmlmime, Role::Envelope, Role::Wsdl];
+    pub const ALL: [Role; 5] = [
+        Role::Payload,
+        Role::Responder,
+        Role::Xmlmime,
+        Role::Envelope,
+        Role::Wsdl,
+    ];
 
     /// The file name FK (or this project) uses for the role in contract version 1.
     pub fn default_name(self) -> &'static str {
@@ -97,17 +103,30 @@ pub struct SchemaSet {
 
 macro_rules! embedded {
     ($name:literal) => {
-        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/eioa-v1/", $name))
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schemas/eioa-v1/",
+            $name
+        ))
     };
 }
 
 const EMBEDDED_MANIFEST: &[u8] = embedded!("schema-set.json");
 const EMBEDDED_FILES: [(&str, &[u8]); 5] = [
-    ("anmalan_fran_arbetsgivare_extern_v1.xsd", embedded!("anmalan_fran_arbetsgivare_extern_v1.xsd")),
-    ("SkickaAnmalanFranArbetsgivareResponder_1.0.xsd", embedded!("SkickaAnmalanFranArbetsgivareResponder_1.0.xsd")),
+    (
+        "anmalan_fran_arbetsgivare_extern_v1.xsd",
+        embedded!("anmalan_fran_arbetsgivare_extern_v1.xsd"),
+    ),
+    (
+        "SkickaAnmalanFranArbetsgivareResponder_1.0.xsd",
+        embedded!("SkickaAnmalanFranArbetsgivareResponder_1.0.xsd"),
+    ),
     ("xmlmime.xsd", embedded!("xmlmime.xsd")),
     ("soap-envelope.xsd", embedded!("soap-envelope.xsd")),
-    ("SkickaAnmalanFranArbetsgivareInteraction_1.0_shsbp10.wsdl", embedded!("SkickaAnmalanFranArbetsgivareInteraction_1.0_shsbp10.wsdl")),
+    (
+        "SkickaAnmalanFranArbetsgivareInteraction_1.0_shsbp10.wsdl",
+        embedded!("SkickaAnmalanFranArbetsgivareInteraction_1.0_shsbp10.wsdl"),
+    ),
 ];
 
 /// Lowercase hex sha256.
@@ -132,10 +151,20 @@ impl SchemaSet {
                     .find(|(n, _)| *n == f.path)
                     .map(|(_, b)| *b)
                     .unwrap_or_default();
-                SchemaFile { role: f.role, name: f.path.clone(), bytes: Arc::from(bytes), sha256: sha256_hex(bytes) }
+                SchemaFile {
+                    role: f.role,
+                    name: f.path.clone(),
+                    bytes: Arc::from(bytes),
+                    sha256: sha256_hex(bytes),
+                }
             })
             .collect();
-        SchemaSet { id: m.id, provenance: m.provenance, description: m.description, files }
+        SchemaSet {
+            id: m.id,
+            provenance: m.provenance,
+            description: m.description,
+            files,
+        }
     }
 
     /// Reads a set from a directory. With a `schema-set.json` manifest, the hashes
@@ -143,7 +172,10 @@ impl SchemaSet {
     /// recognised by name, and any role they lack comes from the embedded set.
     pub fn from_dir(dir: &Path) -> Result<SchemaSet, Error> {
         let read = |p: PathBuf| -> Result<Vec<u8>, Error> {
-            std::fs::read(&p).map_err(|source| Error::Io { path: p.display().to_string(), source })
+            std::fs::read(&p).map_err(|source| Error::Io {
+                path: p.display().to_string(),
+                source,
+            })
         };
         let manifest_path = dir.join(MANIFEST);
         if manifest_path.exists() {
@@ -154,11 +186,23 @@ impl SchemaSet {
                 let bytes = read(dir.join(&f.path))?;
                 let sha256 = sha256_hex(&bytes);
                 if sha256 != f.sha256 {
-                    return Err(Error::SchemaHash { path: dir.join(&f.path).display().to_string() });
+                    return Err(Error::SchemaHash {
+                        path: dir.join(&f.path).display().to_string(),
+                    });
                 }
-                files.push(SchemaFile { role: f.role, name: f.path.clone(), bytes: Arc::from(bytes), sha256 });
+                files.push(SchemaFile {
+                    role: f.role,
+                    name: f.path.clone(),
+                    bytes: Arc::from(bytes),
+                    sha256,
+                });
             }
-            let set = SchemaSet { id: m.id, provenance: m.provenance, description: m.description, files };
+            let set = SchemaSet {
+                id: m.id,
+                provenance: m.provenance,
+                description: m.description,
+                files,
+            };
             set.check_complete()?;
             return Ok(set);
         }
@@ -198,7 +242,10 @@ impl SchemaSet {
     fn check_complete(&self) -> Result<(), Error> {
         for role in Role::ALL {
             if self.file(role).is_none() {
-                return Err(Error::SchemaIncomplete(format!("set `{}` lacks a {role:?} file", self.id)));
+                return Err(Error::SchemaIncomplete(format!(
+                    "set `{}` lacks a {role:?} file",
+                    self.id
+                )));
             }
         }
         Ok(())
@@ -221,12 +268,19 @@ impl SchemaSet {
             }
         }
         let hash = hex::encode(h.finalize());
-        SchemaSetInfo { id: self.id.clone(), provenance: self.provenance.clone(), hash: hash[..12].to_string() }
+        SchemaSetInfo {
+            id: self.id.clone(),
+            provenance: self.provenance.clone(),
+            hash: hash[..12].to_string(),
+        }
     }
 
     /// Writes the set with its manifest into `dir` (created when missing).
     pub fn write_to(&self, dir: &Path) -> Result<(), Error> {
-        let io = |p: &Path, source| Error::Io { path: p.display().to_string(), source };
+        let io = |p: &Path, source| Error::Io {
+            path: p.display().to_string(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         for f in &self.files {
             let p = dir.join(&f.name);
@@ -239,7 +293,11 @@ impl SchemaSet {
             files: self
                 .files
                 .iter()
-                .map(|f| ManifestFile { role: f.role, path: f.name.clone(), sha256: f.sha256.clone() })
+                .map(|f| ManifestFile {
+                    role: f.role,
+                    path: f.name.clone(),
+                    sha256: f.sha256.clone(),
+                })
                 .collect(),
         };
         let p = dir.join(MANIFEST);
@@ -258,7 +316,12 @@ mod tests {
         let set = SchemaSet::embedded();
         set.check_complete().unwrap();
         for f in &m.files {
-            assert_eq!(set.files.iter().find(|x| x.name == f.path).unwrap().sha256, f.sha256, "{}", f.path);
+            assert_eq!(
+                set.files.iter().find(|x| x.name == f.path).unwrap().sha256,
+                f.sha256,
+                "{}",
+                f.path
+            );
         }
         assert_eq!(set.id, "eioa-v1");
         assert_eq!(set.provenance, "reconstructed");

@@ -24,14 +24,13 @@ pub struct Node {
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     pub nodes: Vec<Node>,
-    pub has_doctype: bool,
-    pub doctype_line: u32,
 }
 
 impl Tree {
     pub fn parse(src: &str) -> Result<Tree, String> {
-        let line_starts: Vec<usize> =
-            std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         let pos = |off: usize| -> (u32, u32) {
             let l = line_starts.partition_point(|&s| s <= off).max(1) - 1;
             let col = src[line_starts[l]..off.min(src.len())].chars().count() + 1;
@@ -48,10 +47,14 @@ impl Tree {
                 Event::Start(s) => {
                     let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
                     let ns = match ns {
-                        ResolveResult::Bound(n) => Some(String::from_utf8_lossy(n.as_ref()).into_owned()),
+                        ResolveResult::Bound(n) => {
+                            Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                        }
                         _ => None,
                     };
-                    let parent_path = stack.last().map_or(String::new(), |&p| tree.nodes[p].path.clone());
+                    let parent_path = stack
+                        .last()
+                        .map_or(String::new(), |&p| tree.nodes[p].path.clone());
                     let (line, column) = pos(start);
                     let attrs = s
                         .attributes()
@@ -63,7 +66,9 @@ impl Tree {
                         .map(|a| {
                             (
                                 String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                                a.unescape_value().map(|v| v.into_owned()).unwrap_or_default(),
+                                a.unescape_value()
+                                    .map(|v| v.into_owned())
+                                    .unwrap_or_default(),
                             )
                         })
                         .collect();
@@ -88,7 +93,10 @@ impl Tree {
                 }
                 Event::Text(t) => {
                     if let Some(&p) = stack.last() {
-                        let s = t.unescape().map(|c| c.into_owned()).unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
+                        let s = t
+                            .unescape()
+                            .map(|c| c.into_owned())
+                            .unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
                         tree.nodes[p].text.push_str(&s);
                     }
                 }
@@ -96,10 +104,6 @@ impl Tree {
                     if let Some(&p) = stack.last() {
                         tree.nodes[p].text.push_str(&String::from_utf8_lossy(&c));
                     }
-                }
-                Event::DocType(_) => {
-                    tree.has_doctype = true;
-                    tree.doctype_line = pos(start).0;
                 }
                 Event::Eof => break,
                 _ => {}
@@ -119,11 +123,6 @@ impl Tree {
     /// The first child with this local name.
     pub fn child<'a>(&'a self, n: &'a Node, name: &str) -> Option<&'a Node> {
         self.children(n).find(|c| c.name == name)
-    }
-
-    /// Follows a chain of local names from `n`.
-    pub fn get<'a>(&'a self, n: &'a Node, names: &[&str]) -> Option<&'a Node> {
-        names.iter().try_fold(n, |cur, name| self.child(cur, name))
     }
 
     /// Every element with this local name, in document order.

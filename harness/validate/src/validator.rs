@@ -27,7 +27,10 @@ pub struct ValidatorOptions {
 
 impl Default for ValidatorOptions {
     fn default() -> Self {
-        ValidatorOptions { max_bytes: DEFAULT_MAX_BYTES, today: None }
+        ValidatorOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            today: None,
+        }
     }
 }
 
@@ -66,7 +69,13 @@ impl Validator {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("eioa-schemas-{}-{id}", std::process::id()));
         set.write_to(&dir)?;
-        let v = Validator { id, info: set.info(), set: Arc::new(set), opts, dir: SchemaDir(dir) };
+        let v = Validator {
+            id,
+            info: set.info(),
+            set: Arc::new(set),
+            opts,
+            dir: SchemaDir(dir),
+        };
         v.with_context(Role::Payload, |_| ())?;
         v.with_context(Role::Envelope, |_| ())?;
         Ok(v)
@@ -89,23 +98,34 @@ impl Validator {
         &self.opts
     }
 
-    fn with_context<R>(&self, role: Role, f: impl FnOnce(&mut SchemaValidationContext) -> R) -> Result<R, Error> {
+    fn with_context<R>(
+        &self,
+        role: Role,
+        f: impl FnOnce(&mut SchemaValidationContext) -> R,
+    ) -> Result<R, Error> {
         CONTEXTS.with(|cell| {
             let mut map = cell.borrow_mut();
-            if !map.contains_key(&(self.id, role)) {
-                let file = self.set.file(role).ok_or_else(|| {
-                    Error::SchemaIncomplete(format!("set `{}` has no {role:?} schema", self.set.id))
-                })?;
-                let path = self.dir.0.join(&file.name);
-                let mut parser = SchemaParserContext::from_file(&path.to_string_lossy());
-                let ctx = SchemaValidationContext::from_parser(&mut parser).map_err(|errs| Error::SchemaCompile {
-                    id: self.set.id.clone(),
-                    message: errs.iter().map(|e| e.message.as_deref().unwrap_or("").trim().to_string()).collect::<Vec<_>>().join("; "),
-                })?;
-                map.insert((self.id, role), ctx);
-            }
-            let ctx = map.get_mut(&(self.id, role)).ok_or_else(|| Error::SchemaIncomplete("context".into()))?;
+            let ctx = match map.entry((self.id, role)) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(self.compile(role)?),
+            };
             Ok(f(ctx))
+        })
+    }
+
+    fn compile(&self, role: Role) -> Result<SchemaValidationContext, Error> {
+        let file = self.set.file(role).ok_or_else(|| {
+            Error::SchemaIncomplete(format!("set `{}` has no {role:?} schema", self.set.id))
+        })?;
+        let path = self.dir.0.join(&file.name);
+        let mut parser = SchemaParserContext::from_file(&path.to_string_lossy());
+        SchemaValidationContext::from_parser(&mut parser).map_err(|errs| Error::SchemaCompile {
+            id: self.set.id.clone(),
+            message: errs
+                .iter()
+                .map(|e| e.message.as_deref().unwrap_or("").trim().to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
         })
     }
 
@@ -125,6 +145,22 @@ impl Validator {
         let Some(text) = precheck(bytes, self.opts.max_bytes, &mut findings) else {
             return Report { findings };
         };
+        // A DOCTYPE is refused before libxml2 sees the document: nothing in it is ever
+        // loaded or expanded, whatever the parser's defaults.
+        if let Some(offset) = doctype_offset(bytes) {
+            let (line, column) = line_col(bytes, offset);
+            findings.push(Finding {
+                rule: "EIOA-X005".into(),
+                severity: Severity::Error,
+                line,
+                column,
+                path: None,
+                message: "the document has a DOCTYPE; DTDs and entity declarations are never loaded or expanded here and have no place in a notification".into(),
+                hint: hint("remove the <!DOCTYPE …> declaration and any entity references"),
+                kind: None,
+            });
+            return Report { findings };
+        }
         let doc = match parse_with_diagnostics(bytes) {
             Ok((doc, _)) => doc,
             Err(diags) => {
@@ -133,18 +169,6 @@ impl Validator {
             }
         };
         let tree = text.as_deref().and_then(|t| Tree::parse(t).ok());
-        if tree.as_ref().is_some_and(|t| t.has_doctype) {
-            findings.push(Finding {
-                rule: "EIOA-X005".into(),
-                severity: Severity::Error,
-                line: tree.as_ref().map_or(1, |t| t.doctype_line),
-                column: 1,
-                path: None,
-                message: "the document has a DOCTYPE; entity and DTD declarations are never resolved here and have no place in a notification".into(),
-                hint: Some("remove the <!DOCTYPE …> declaration".into()),
-                kind: None,
-            });
-        }
         let xsd = self.with_context(role, |ctx| ctx.validate_document(&doc));
         match xsd {
             Ok(Ok(())) => {}
@@ -160,17 +184,20 @@ impl Validator {
                 column: 0,
                 path: None,
                 message: e.to_string(),
-                hint: Some("check the schema set with `eioa schema show`".into()),
+                hint: hint("check the schema set with `eioa schema show`"),
                 kind: None,
             }),
         }
         if with_rules {
             if let Some(tree) = &tree {
-                let today = self.opts.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+                let today = self
+                    .opts
+                    .today
+                    .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
                 findings.extend(rules::check(tree, today));
             }
         }
-        findings.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+        findings.sort_by_key(|f| (f.line, f.column));
         Report { findings }
     }
 }
@@ -179,18 +206,23 @@ impl Validator {
 /// UTF-8 text for the rules' tree (None when it cannot be decoded), or stops.
 #[allow(clippy::option_option)]
 fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<String>> {
-    let whole = |rule: &str, severity, message: String, hint: &str| Finding {
+    let whole = |rule: &str, severity, message: String, hint_text: &str| Finding {
         rule: rule.into(),
         severity,
         line: if rule == "EIOA-X004" { 0 } else { 1 },
         column: if rule == "EIOA-X004" { 0 } else { 1 },
         path: None,
         message,
-        hint: Some(hint.into()),
+        hint: hint(hint_text),
         kind: None,
     };
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        out.push(whole("EIOA-X003", Severity::Error, "the document is empty".into(), "send the notification XML itself, not an empty file"));
+        out.push(whole(
+            "EIOA-X003",
+            Severity::Error,
+            "the document is empty".into(),
+            "send the notification XML itself, not an empty file",
+        ));
         return None;
     }
     if bytes.len() > max {
@@ -218,14 +250,31 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
         if kind != "UTF-8" {
             let units: Vec<u16> = bytes[2..]
                 .chunks_exact(2)
-                .map(|c| if kind == "UTF-16LE" { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+                .map(|c| {
+                    if kind == "UTF-16LE" {
+                        u16::from_le_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_be_bytes([c[0], c[1]])
+                    }
+                })
                 .collect();
-            out.push(whole("EIOA-X007", Severity::Warning, format!("the document is encoded as {kind}"), "encode notifications as UTF-8"));
-            return Some(String::from_utf16(&units).ok().map(|s| strip_decl_encoding(&s)));
+            out.push(whole(
+                "EIOA-X007",
+                Severity::Warning,
+                format!("the document is encoded as {kind}"),
+                "encode notifications as UTF-8",
+            ));
+            return Some(
+                String::from_utf16(&units)
+                    .ok()
+                    .map(|s| strip_decl_encoding(&s)),
+            );
         }
     }
     let declared = declared_encoding(body);
-    let norm = declared.as_deref().map(|e| e.to_ascii_uppercase().replace('_', "-"));
+    let norm = declared
+        .as_deref()
+        .map(|e| e.to_ascii_uppercase().replace('_', "-"));
     match norm.as_deref() {
         None | Some("UTF-8") | Some("UTF8") => match std::str::from_utf8(body) {
             Ok(s) => Some(Some(s.to_string())),
@@ -241,27 +290,50 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
                         "byte 0x{:02X} at offset {} is not UTF-8, but the document {}",
                         body[e.valid_up_to()],
                         e.valid_up_to(),
-                        if declared.is_some() { "declares encoding=\"UTF-8\"" } else { "declares no encoding, so it must be UTF-8" }
+                        if declared.is_some() {
+                            "declares encoding=\"UTF-8\""
+                        } else {
+                            "declares no encoding, so it must be UTF-8"
+                        }
                     ),
-                    hint: Some("save the file as UTF-8, or declare the encoding the bytes really use".into()),
+                    hint: hint(
+                        "save the file as UTF-8, or declare the encoding the bytes really use",
+                    ),
                     kind: None,
                 });
                 None
             }
         },
-        Some(enc @ ("ISO-8859-1" | "LATIN1" | "ISO-LATIN-1" | "WINDOWS-1252" | "CP1252" | "US-ASCII" | "ASCII")) => {
+        Some(
+            enc @ ("ISO-8859-1" | "LATIN1" | "ISO-LATIN-1" | "WINDOWS-1252" | "CP1252" | "US-ASCII"
+            | "ASCII"),
+        ) => {
             out.push(whole(
                 "EIOA-X007",
                 Severity::Warning,
-                format!("the document declares encoding=\"{}\"", declared.as_deref().unwrap_or(enc)),
+                format!(
+                    "the document declares encoding=\"{}\"",
+                    declared.as_deref().unwrap_or(enc)
+                ),
                 "encode notifications as UTF-8",
             ));
             if enc.contains("ASCII") {
                 if let Some(p) = body.iter().position(|b| !b.is_ascii()) {
                     let (line, column) = line_col(body, p);
-                    out.push(Finding { rule: "EIOA-X002".into(), severity: Severity::Error, line, column, path: None,
-                        message: format!("byte 0x{:02X} is not ASCII, but the document declares encoding=\"{}\"", body[p], declared.as_deref().unwrap_or(enc)),
-                        hint: Some("declare encoding=\"UTF-8\" and save the file as UTF-8".into()), kind: None });
+                    out.push(Finding {
+                        rule: "EIOA-X002".into(),
+                        severity: Severity::Error,
+                        line,
+                        column,
+                        path: None,
+                        message: format!(
+                            "byte 0x{:02X} is not ASCII, but the document declares encoding=\"{}\"",
+                            body[p],
+                            declared.as_deref().unwrap_or(enc)
+                        ),
+                        hint: hint("declare encoding=\"UTF-8\" and save the file as UTF-8"),
+                        kind: None,
+                    });
                     return None;
                 }
             } else if let Ok(s) = std::str::from_utf8(body) {
@@ -280,19 +352,24 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
                             &s[p..p + s[p..].chars().next().map_or(1, char::len_utf8)],
                             body[p..p + s[p..].chars().next().map_or(1, char::len_utf8)].iter().map(|&b| b as char).collect::<String>(),
                         ),
-                        hint: Some("declare encoding=\"UTF-8\" (the bytes already are)".into()),
+                        hint: hint("declare encoding=\"UTF-8\" (the bytes already are)"),
                         kind: None,
                     });
                     return None;
                 }
             }
-            Some(Some(strip_decl_encoding(&body.iter().map(|&b| b as char).collect::<String>())))
+            Some(Some(strip_decl_encoding(
+                &body.iter().map(|&b| b as char).collect::<String>(),
+            )))
         }
         Some(_) => {
             out.push(whole(
                 "EIOA-X007",
                 Severity::Warning,
-                format!("the document declares encoding=\"{}\"", declared.unwrap_or_default()),
+                format!(
+                    "the document declares encoding=\"{}\"",
+                    declared.unwrap_or_default()
+                ),
                 "encode notifications as UTF-8",
             ));
             Some(None)
@@ -306,6 +383,26 @@ fn strip_decl_encoding(s: &str) -> String {
         (Some(0), Some(end)) => format!("<?xml version=\"1.0\"{}", &s[end..]),
         _ => s.to_string(),
     }
+}
+
+/// Where a `<!DOCTYPE` starts in the prolog, if there is one.
+fn doctype_offset(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => i += 3,
+            b'<' if bytes[i..].starts_with(b"<?") => i += find(&bytes[i..], b"?>")? + 2,
+            b'<' if bytes[i..].starts_with(b"<!--") => i += find(&bytes[i..], b"-->")? + 3,
+            b'<' if bytes[i..].starts_with(b"<!DOCTYPE") => return Some(i),
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The `encoding` pseudo-attribute of the XML declaration, if any.
@@ -328,26 +425,50 @@ pub(crate) fn declared_encoding(body: &[u8]) -> Option<String> {
 pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (u32, u32) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = String::from_utf8_lossy(&before[start..]).chars().count() as u32 + 1;
     (line, col)
 }
 
 fn not_well_formed(diags: Vec<Diag>) -> Finding {
-    let d = diags.into_iter().next().unwrap_or(Diag { line: 0, column: 0, code: -1, message: "not well-formed".into() });
+    let d = diags.into_iter().next().unwrap_or(Diag {
+        line: 0,
+        column: 0,
+        code: -1,
+        message: "not well-formed".into(),
+    });
     // libxml2's encoding errors: XML_ERR_INVALID_CHAR (9), XML_ERR_UNSUPPORTED_ENCODING (32),
     // XML_ERR_INVALID_ENCODING (81).
-    let encoding = matches!(d.code, 32 | 81) || d.message.contains("not proper UTF-8") || d.message.contains("encoding");
-    let (rule, hint) = if encoding {
-        ("EIOA-X002", "save the file in the encoding its XML declaration names (UTF-8)")
+    let encoding = matches!(d.code, 32 | 81)
+        || d.message.contains("not proper UTF-8")
+        || d.message.contains("encoding");
+    let (rule, hint_text) = if encoding {
+        (
+            "EIOA-X002",
+            "save the file in the encoding its XML declaration names (UTF-8)",
+        )
     } else if d.message.contains("xmlParseEntityRef") || d.message.contains("EntityRef") {
         ("EIOA-X001", "escape & as &amp; and < as &lt; in text")
     } else if d.message.contains("Document is empty") || d.message.contains("Start tag expected") {
         ("EIOA-X001", "the file does not start with XML; check that it is the notification and not base64 or a SOAP dump")
-    } else if d.message.contains("Premature end") || d.message.contains("EndTag") || d.message.contains("end of data") {
-        ("EIOA-X001", "the document is cut short or a tag is not closed; check how the file was written")
-    } else if d.message.contains("Detected an entity reference loop") || d.message.contains("amplification") {
-        ("EIOA-X005", "remove the DOCTYPE and its entity declarations")
+    } else if d.message.contains("Premature end")
+        || d.message.contains("EndTag")
+        || d.message.contains("end of data")
+    {
+        (
+            "EIOA-X001",
+            "the document is cut short or a tag is not closed; check how the file was written",
+        )
+    } else if d.message.contains("Detected an entity reference loop")
+        || d.message.contains("amplification")
+    {
+        (
+            "EIOA-X005",
+            "remove the DOCTYPE and its entity declarations",
+        )
     } else {
         ("EIOA-X001", "fix the XML syntax at the position shown")
     };
@@ -358,9 +479,29 @@ fn not_well_formed(diags: Vec<Diag>) -> Finding {
         column: d.column,
         path: None,
         message: format!("not well-formed XML: {}", d.message),
-        hint: Some(hint.into()),
+        hint: hint(hint_text),
         kind: None,
     }
+}
+
+/// libxml2 writes `{namespace}local` for every element; the path already says where.
+fn strip_namespaces(m: &str) -> String {
+    let mut out = String::with_capacity(m.len());
+    let mut rest = m;
+    while let Some(i) = rest.find('{') {
+        match rest[i..].find('}') {
+            Some(j) if !rest[i + 1..i + j].contains(' ') => {
+                out.push_str(&rest[..i]);
+                rest = &rest[i + j + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=i]);
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Classifies a libxml2 schema error and places it on the element it names.
@@ -385,16 +526,20 @@ fn schema_finding(d: &Diag, tree: Option<&Tree>) -> Finding {
     } else {
         "other"
     };
-    let hint = match kind {
-        "unexpected-element" => "check the element's name, namespace and position against the schema's order",
-        "missing-element" => "add the missing element in the position the schema gives",
-        "pattern" => "give the value in the format the schema's pattern requires",
-        "enumeration" => "use one of the allowed values",
-        "datatype" => "give a value of the element's type (dates as YYYY-MM-DD, booleans as true/false)",
-        "attribute" => "remove the attribute: the schema declares none",
-        "text" => "remove the text between elements",
-        "root" => "the root must be AnmalanFranArbetsgivare in FK's payload namespace",
-        _ => "compare the element with the schema",
+    let hint_text = match kind {
+        "unexpected-element" => {
+            "Check the element's name, namespace and position against the schema's order."
+        }
+        "missing-element" => "Add the missing element in the position the schema gives.",
+        "pattern" => "Give the value in the format the schema's pattern requires.",
+        "enumeration" => "Use one of the allowed values.",
+        "datatype" => {
+            "Give a value of the element's type (dates as YYYY-MM-DD, booleans as true/false)."
+        }
+        "attribute" => "Remove the attribute: the schema declares none.",
+        "text" => "Remove the text between elements.",
+        "root" => "The root must be AnmalanFranArbetsgivare in FK's payload namespace.",
+        _ => "Compare the element with the schema.",
     };
     // libxml2 names the element as `Element '{ns}local'` or `Element 'local'`.
     let element = m
@@ -408,8 +553,19 @@ fn schema_finding(d: &Diag, tree: Option<&Tree>) -> Finding {
         line: d.line,
         column: located.as_ref().map_or(d.column, |n| n.1),
         path: located.map(|n| n.0),
-        message: m.trim_end_matches('.').to_string(),
-        hint: Some(hint.into()),
+        message: strip_namespaces(m.trim_end_matches('.')),
+        hint: Some(hint_text.into()),
         kind: Some(kind.into()),
     }
+}
+
+/// Hints read as one sentence: capitalised, ending with a full stop.
+fn hint(s: &str) -> Option<String> {
+    let mut c = s.chars();
+    let first = c.next()?;
+    let mut out: String = first.to_uppercase().chain(c).collect();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    Some(out)
 }

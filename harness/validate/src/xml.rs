@@ -63,11 +63,18 @@ pub(crate) fn parse_with_diagnostics(bytes: &[u8]) -> Result<(Document, Vec<Diag
 
 /// Parses untrusted XML, reporting the first error only.
 pub fn parse_untrusted(bytes: &[u8]) -> Result<Document, Diag> {
-    parse_with_diagnostics(bytes).map(|(d, _)| d).map_err(|mut d| {
-        if d.is_empty() {
-            Diag { line: 0, column: 0, code: -1, message: "not well-formed".into() }
-        } else {
-            d.swap_remove(0)
-        }
-    })
+    parse_with_diagnostics(bytes)
+        .map(|(d, _)| d)
+        .map_err(|mut d| {
+            if d.is_empty() {
+                Diag {
+                    line: 0,
+                    column: 0,
+                    code: -1,
+                    message: "not well-formed".into(),
+                }
+            } else {
+                d.swap_remove(0)
+            }
+        })
 }

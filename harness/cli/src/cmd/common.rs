@@ -1,0 +1,130 @@
+//! Shared plumbing: schema set resolution, the data directory, input collection.
+
+use crate::exit::ExpectedError;
+use anyhow::Context;
+use eioa_validate::{SchemaSet, Validator, ValidatorOptions};
+use std::path::{Path, PathBuf};
+
+/// Where imported schema sets (and other harness state) live: `$EIOA_HOME`, else
+/// `$XDG_DATA_HOME/eioa`, else `~/.local/share/eioa`.
+pub fn data_home() -> PathBuf {
+    if let Some(h) = std::env::var_os("EIOA_HOME") {
+        return PathBuf::from(h);
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME") {
+        return PathBuf::from(x).join("eioa");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".local/share/eioa")
+}
+
+pub fn imported_sets_dir() -> PathBuf {
+    data_home().join("schemas")
+}
+
+/// Resolves `--schema-set`: the embedded id `eioa-v1`, an imported id, or a directory.
+/// Without the flag, `$EIOA_SCHEMA_DIR` (a directory) or the embedded set.
+pub fn schema_set(choice: Option<&str>) -> anyhow::Result<SchemaSet> {
+    let env = std::env::var("EIOA_SCHEMA_DIR")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let Some(choice) = choice.map(str::to_string).or(env) else {
+        return Ok(SchemaSet::embedded());
+    };
+    let embedded = SchemaSet::embedded();
+    if choice == embedded.id {
+        return Ok(embedded);
+    }
+    let as_dir = Path::new(&choice);
+    let dir = if as_dir.is_dir() {
+        as_dir.to_path_buf()
+    } else {
+        imported_sets_dir().join(&choice)
+    };
+    if !dir.is_dir() {
+        return Err(ExpectedError::Usage(format!(
+            "no schema set `{choice}`: not `{}`, not an imported set (see `eioa schema list`), not a directory",
+            embedded.id
+        ))
+        .into());
+    }
+    SchemaSet::from_dir(&dir)
+        .with_context(|| format!("failed to load schema set from {}", dir.display()))
+}
+
+pub fn validator(choice: Option<&str>, opts: ValidatorOptions) -> anyhow::Result<Validator> {
+    let set = schema_set(choice)?;
+    let id = set.id.clone();
+    Validator::new(set, opts).with_context(|| format!("failed to compile schema set `{id}`"))
+}
+
+/// One input document.
+#[derive(Debug)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    pub fn display(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".into(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Input::Stdin => {
+                let mut v = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v)?;
+                Ok(v)
+            }
+            Input::File(p) => std::fs::read(p),
+        }
+    }
+}
+
+/// Expands paths: `-` is stdin, directories are searched recursively for `*.xml`
+/// (sorted, so output order is stable).
+pub fn collect_inputs(paths: &[String]) -> anyhow::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p == "-" {
+            out.push(Input::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(p);
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", path.display())))?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(&path, &mut files)
+                .map_err(|e| ExpectedError::Io(format!("cannot list {}: {e}", path.display())))?;
+            files.sort();
+            out.extend(files.into_iter().map(Input::File));
+        } else {
+            out.push(Input::File(path));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let ty = entry.file_type()?;
+        let p = entry.path();
+        if ty.is_dir() {
+            walk(&p, out)?;
+        } else if ty.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<time::Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt).map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod common;
+pub mod rules;
+pub mod schema;
+pub mod validate;
