@@ -7,7 +7,7 @@ pub mod docs;
 pub mod rules;
 
 use eioa_validate::Validator;
-use rules::{Answer, Rule};
+use rules::Rule;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -107,7 +107,6 @@ impl FkConfig {
 #[derive(Debug)]
 pub struct Fk {
     config: FkConfig,
-    #[allow(dead_code)] // wired into the operation next
     seen: sig::SeenSignatures,
 }
 
@@ -231,7 +230,6 @@ impl Fk {
 }
 
 mod op;
-#[allow(dead_code)] // wired into the operation next
 mod sig;
 
 /// The first header with this name (case-insensitive).
@@ -257,38 +255,10 @@ pub(crate) fn text(status: u16, content_type: &str, body: Vec<u8>) -> HttpRespon
     }
 }
 
-/// The response and verdict for a refusal, per the rule's answer.
-pub(crate) fn reject(r: Refusal) -> (HttpResponse, Verdict) {
-    let rule = r.rule.tag();
-    let message = format!("{rule}: {}", r.message);
-    match r.rule.answer {
-        Answer::Http(status) => {
-            let body = op::client_fault(&message, None);
-            (
-                text(status, op::SOAP11_CONTENT_TYPE, body),
-                Verdict::Rejected {
-                    rule,
-                    status,
-                    message,
-                },
-            )
-        }
-        Answer::XmlValidationError => {
-            let body = op::client_fault("XML validation failed", Some(op::Detail::Xml(&message)));
-            (
-                text(500, op::SOAP11_CONTENT_TYPE, body),
-                Verdict::XmlValidationError { rule, message },
-            )
-        }
-        Answer::SignatureValidationError => {
-            let body = op::client_fault(
-                "signature validation failed",
-                Some(op::Detail::Signature(&message)),
-            );
-            (
-                text(500, op::SOAP11_CONTENT_TYPE, body),
-                Verdict::SignatureValidationError { rule, message },
-            )
-        }
-    }
-}
+pub(crate) use op::reject;
+
+// `Fk` is shared across connections and threads.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Fk>();
+};

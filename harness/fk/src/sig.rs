@@ -1,5 +1,11 @@
 //! Signature checks, and FK's memory of the signatures it has accepted.
 
+use crate::rules;
+use crate::{Fk, Refusal};
+use eioa_model::soap::{Request, Underskrift};
+use eioa_model::Notification;
+use eioa_sign::{check_ocsp, verify, OcspStatus, SignatureError};
+use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -41,6 +47,134 @@ impl SeenSignatures {
             }
         }
     }
+}
+
+/// Checks every `underskrift`; returns the keys to remember once the request is accepted.
+pub(crate) fn check_all(
+    fk: &Fk,
+    request: &Request,
+    notification: &Notification,
+) -> Result<Vec<[u8; 32]>, Refusal> {
+    let today = fk.now().date();
+    let mut keys = Vec::with_capacity(request.underskrifter.len());
+    for (i, u) in request.underskrifter.iter().enumerate() {
+        let at = format!(
+            "/SkickaAnmalanFranArbetsgivare/underskrift[{}] ({})",
+            i + 1,
+            u.signaturtyp.as_str()
+        );
+        check_one(fk, u, &request.payload, notification, today).map_err(|r| Refusal {
+            message: format!("{at}: {}", r.message),
+            ..r
+        })?;
+        let key: [u8; 32] = Sha256::digest(&u.signatur).into();
+        if let Some(prev) = fk.seen.conflict(&key, &notification.id) {
+            return Err(Refusal::new(
+                &rules::S006_REUSE,
+                format!("{at}: this signature was already used for notification {prev}; FK accepts one notification per signature: sign notification {} separately", notification.id),
+            ));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+fn check_one(
+    fk: &Fk,
+    u: &Underskrift,
+    payload: &[u8],
+    n: &Notification,
+    today: time::Date,
+) -> Result<(), Refusal> {
+    if u.signatur.is_empty() || u.ocspresponse.is_empty() {
+        let which = if u.signatur.is_empty() {
+            "signatur"
+        } else {
+            "ocspresponse"
+        };
+        return Err(Refusal::new(
+            &rules::S001_BASE64,
+            format!("{which} is empty"),
+        ));
+    }
+    let verified = verify(&u.signatur, &fk.config.trust_anchors, fk.now()).map_err(refusal)?;
+    verified.check_binding(&n.id, payload).map_err(refusal)?;
+    ocsp(fk, &u.ocspresponse, &verified.signer_cert_der)?;
+    let date = parse_date(&u.signaturdatum).ok_or_else(|| {
+        Refusal::new(
+            &rules::S008_DATE,
+            format!("signaturdatum `{}` is not a date", u.signaturdatum),
+        )
+    })?;
+    if date > today {
+        return Err(Refusal::new(
+            &rules::S008_DATE,
+            format!("signaturdatum {date} is after today ({today})"),
+        ));
+    }
+    Ok(())
+}
+
+/// The OCSP response against the signer and its issuer. The issuer is one of the
+/// trust anchors (the signer chained to one); the first anchor that accepts the
+/// response wins, else the most telling error is reported.
+fn ocsp(fk: &Fk, der: &[u8], signer: &[u8]) -> Result<(), Refusal> {
+    let mut best: Option<SignatureError> = None;
+    for anchor in &fk.config.trust_anchors {
+        match check_ocsp(der, signer, anchor) {
+            Ok(info) if info.status == OcspStatus::Good => return Ok(()),
+            Ok(info) => {
+                return Err(Refusal::new(
+                    &rules::S007_OCSP,
+                    format!(
+                        "the ocsp response reports the signer certificate as {:?}",
+                        info.status
+                    )
+                    .to_lowercase(),
+                ))
+            }
+            Err(e) => {
+                if best.as_ref().is_none_or(|b| rank(&e) > rank(b)) {
+                    best = Some(e);
+                }
+            }
+        }
+    }
+    Err(match best {
+        Some(e) => refusal(e),
+        None => Refusal::new(
+            &rules::S007_OCSP,
+            "no trust anchor is configured to check the ocsp response against",
+        ),
+    })
+}
+
+/// Errors that do not depend on which anchor was tried say more.
+fn rank(e: &SignatureError) -> u8 {
+    match e.class() {
+        "ocsp-wrong-signer" | "ocsp-not-signed-by-issuer" => 0,
+        _ => 1,
+    }
+}
+
+/// The rule a signature error class belongs to.
+fn refusal(e: SignatureError) -> Refusal {
+    let rule = match e.class() {
+        "digest-mismatch" | "bad-signature-value" => &rules::S003_CRYPTO,
+        "untrusted-chain" | "certificate-expired" | "certificate-not-yet-valid" => {
+            &rules::S004_CHAIN
+        }
+        "binding-malformed" | "binding-missing" | "binding-mismatch" => &rules::S005_BINDING,
+        c if c.starts_with("ocsp-") => &rules::S007_OCSP,
+        _ => &rules::S002_SIGNATURE_XML,
+    };
+    Refusal::new(rule, e.to_string())
+}
+
+/// The `YYYY-MM-DD` part of an `xs:date` (a zone suffix is ignored).
+fn parse_date(s: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.get(..10)?, &fmt).ok()
 }
 
 #[cfg(test)]
