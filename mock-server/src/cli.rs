@@ -1,0 +1,360 @@
+//! Command-line arguments shared by the `eioa-mock-server` binary and
+//! `eioa mock-server`, `eioa certs init` and `eioa tx …`: raw arguments in, a
+//! validated [`MockConfig`] (or a view) out.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use clap::Parser;
+use eioa_fk::FkConfig;
+
+use crate::certs::{passphrase_from_env_or_random, DevPki, PASSPHRASE_ENV};
+use crate::faults::{FaultConfig, Latency};
+use crate::journal::{read_journal, Durability};
+use crate::pacing::PacingConfig;
+use crate::server::{Limits, MockConfig, RunningServer, Transport};
+use crate::tls::{read, PemIdentity};
+
+/// Environment variable naming the data directory (journal).
+pub const DATA_DIR_ENV: &str = "EIOA_MOCK_DATA_DIR";
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "eioa-mock-data";
+/// Default directory of `eioa certs init`.
+pub const DEFAULT_PKI_DIR: &str = "eioa-pki";
+
+/// `eioa mock-server` / `eioa-mock-server`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (FK's test environment uses port 8020).
+    #[arg(long, default_value = "127.0.0.1:8020")]
+    pub listen: SocketAddr,
+    /// Directory written by `eioa certs init` (server.pem, server.key, ca.pem).
+    #[arg(long, default_value = DEFAULT_PKI_DIR)]
+    pub pki_dir: PathBuf,
+    /// Server certificate chain, PEM [default: PKI_DIR/server.pem].
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
+    /// Server private key, PEM [default: PKI_DIR/server.key].
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// CA that client certificates must chain to, PEM [default: PKI_DIR/ca.pem].
+    #[arg(long)]
+    pub client_ca: Option<PathBuf>,
+    /// Accept clients without a certificate (local experiments only; FK requires one).
+    #[arg(long)]
+    pub no_client_auth: bool,
+    /// Serve plain HTTP without TLS (local experiments only).
+    #[arg(long, conflicts_with = "no_client_auth")]
+    pub plain_http: bool,
+
+    /// Journal directory (created with mode 0700).
+    #[arg(long, env = DATA_DIR_ENV, default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// `fsync`: each answer waits until its record is on disk; `none`: written, not synced.
+    #[arg(long, default_value = "fsync")]
+    pub journal_durability: Durability,
+    /// Start a new journal segment after this many MiB.
+    #[arg(long, default_value_t = 64)]
+    pub journal_rotate_mib: u64,
+    /// Delete journal segments older than this many days.
+    #[arg(long)]
+    pub retention_days: Option<u32>,
+
+    /// FK's official schema directory instead of the embedded reconstruction.
+    #[arg(long)]
+    pub schema_dir: Option<PathBuf>,
+    /// Trust anchor for signer certificates (PEM or DER); repeatable.
+    #[arg(long = "trust-anchor")]
+    pub trust_anchors: Vec<PathBuf>,
+
+    /// Minimum milliseconds between two calls of one client (0 = do not observe).
+    #[arg(long, default_value_t = 1000)]
+    pub pace_ms: u64,
+    /// Answer calls that come faster than --pace-ms with 503.
+    #[arg(long)]
+    pub pace_reject: bool,
+
+    /// Largest request body in bytes; larger ones get 413.
+    #[arg(long, default_value_t = eioa_fk::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Seconds allowed for request headers (and idle keep-alive).
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_s: u64,
+    /// Seconds allowed for a request body.
+    #[arg(long, default_value_t = 30)]
+    pub body_timeout_s: u64,
+    /// Connections served at once.
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// Fault injection settings as JSON (flags below override it).
+    #[arg(long)]
+    pub fault_config: Option<PathBuf>,
+    /// Seed for fault decisions.
+    #[arg(long)]
+    pub fault_seed: Option<u64>,
+    /// Added latency: none, fk, fixed:MS or uniform:MIN-MAX.
+    #[arg(long)]
+    pub latency: Option<Latency>,
+    /// Share of calls answered HTTP 500.
+    #[arg(long)]
+    pub fault_http_500: Option<f64>,
+    /// Share of calls answered HTTP 503.
+    #[arg(long)]
+    pub fault_http_503: Option<f64>,
+    /// Share of calls whose connection is reset.
+    #[arg(long)]
+    pub fault_reset: Option<f64>,
+    /// Share of calls never answered.
+    #[arg(long)]
+    pub fault_no_answer: Option<f64>,
+    /// How long an unanswered call is held, in ms (at most 600000).
+    #[arg(long)]
+    pub no_answer_hold_ms: Option<u64>,
+    /// Share of calls answered with malformed SOAP.
+    #[arg(long)]
+    pub fault_malformed_soap: Option<f64>,
+    /// Share of calls answered with a forced XmlValidationError.
+    #[arg(long)]
+    pub fault_xml_error: Option<f64>,
+    /// Share of calls answered with a forced SignatureValidationError.
+    #[arg(long)]
+    pub fault_signature_error: Option<f64>,
+    /// Share of connections refused with a TLS alert during the handshake.
+    #[arg(long)]
+    pub fault_tls_alert: Option<f64>,
+    /// Share of connections closed right after the handshake.
+    #[arg(long)]
+    pub fault_tls_close: Option<f64>,
+}
+
+impl ServeArgs {
+    /// The validated server configuration.
+    pub fn to_config(&self) -> anyhow::Result<MockConfig> {
+        let transport = if self.plain_http {
+            Transport::PlainHttp
+        } else {
+            let cert = self
+                .cert
+                .clone()
+                .unwrap_or_else(|| self.pki_dir.join("server.pem"));
+            let key = self
+                .key
+                .clone()
+                .unwrap_or_else(|| self.pki_dir.join("server.key"));
+            let identity = PemIdentity::from_files(&cert, &key).with_context(|| {
+                format!(
+                    "no server certificate at {}; run `eioa certs init {}` first",
+                    cert.display(),
+                    self.pki_dir.display()
+                )
+            })?;
+            if self.no_client_auth {
+                Transport::TlsNoClientAuth { identity }
+            } else {
+                let ca = self
+                    .client_ca
+                    .clone()
+                    .unwrap_or_else(|| self.pki_dir.join("ca.pem"));
+                let client_ca_pem = read(&ca).context("read the client ca")?;
+                Transport::MutualTls {
+                    identity,
+                    client_ca_pem,
+                }
+            }
+        };
+        let validator = match &self.schema_dir {
+            Some(dir) => eioa_validate::Validator::new(
+                eioa_validate::SchemaSet::from_dir(dir)
+                    .with_context(|| format!("load schema set {}", dir.display()))?,
+                eioa_validate::ValidatorOptions::default(),
+            )
+            .context("compile the schema set")?,
+            None => {
+                eioa_validate::Validator::embedded().context("compile the embedded schema set")?
+            }
+        };
+        let mut fk = FkConfig::new(Arc::new(validator));
+        for path in &self.trust_anchors {
+            fk.trust_anchors.extend(load_certs(path)?);
+        }
+        let mut cfg = MockConfig::new(self.listen, transport, fk, &self.data_dir);
+        cfg.journal.durability = self.journal_durability;
+        cfg.journal.rotate_bytes = self.journal_rotate_mib.max(1) * 1024 * 1024;
+        cfg.journal.retention_days = self.retention_days;
+        cfg.pacing = PacingConfig {
+            min_interval: Duration::from_millis(self.pace_ms),
+            reject: self.pace_reject,
+        };
+        cfg.limits = Limits {
+            max_body_bytes: self.max_body_bytes,
+            header_timeout: Duration::from_secs(self.header_timeout_s.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_s.max(1)),
+            max_connections: self.max_connections,
+            ..Limits::default()
+        };
+        cfg.faults = self.faults()?;
+        Ok(cfg)
+    }
+
+    fn faults(&self) -> anyhow::Result<FaultConfig> {
+        let mut f = match &self.fault_config {
+            Some(p) => FaultConfig::from_file(p)?,
+            None => FaultConfig::default(),
+        };
+        let set = |dst: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *dst = v;
+            }
+        };
+        if let Some(s) = self.fault_seed {
+            f.seed = s;
+        }
+        if let Some(l) = self.latency {
+            f.latency = l;
+        }
+        if let Some(h) = self.no_answer_hold_ms {
+            f.no_answer_hold_ms = h;
+        }
+        set(&mut f.http_500, self.fault_http_500);
+        set(&mut f.http_503, self.fault_http_503);
+        set(&mut f.reset, self.fault_reset);
+        set(&mut f.no_answer, self.fault_no_answer);
+        set(&mut f.malformed_soap, self.fault_malformed_soap);
+        set(&mut f.xml_validation_error, self.fault_xml_error);
+        set(
+            &mut f.signature_validation_error,
+            self.fault_signature_error,
+        );
+        set(&mut f.tls_alert, self.fault_tls_alert);
+        set(&mut f.tls_close_after_handshake, self.fault_tls_close);
+        f.validate()?;
+        Ok(f)
+    }
+}
+
+fn load_certs(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("read trust anchor {}", path.display()))?;
+    if bytes.starts_with(b"-----") {
+        let certs = crate::tls::certs_from_pem(&bytes, &path.display().to_string())?;
+        Ok(certs.into_iter().map(|c| c.as_ref().to_vec()).collect())
+    } else {
+        Ok(vec![bytes])
+    }
+}
+
+/// Starts the server and blocks until ctrl-c or SIGTERM.
+pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let cfg = args.to_config()?;
+    let stats = crate::server::run_until_signal(cfg, |s: &RunningServer| {
+        eprintln!("eioa-mock-server: listening on {}", s.url());
+        eprintln!("eioa-mock-server: endpoint     {}", s.endpoint());
+        eprintln!(
+            "eioa-mock-server: journal      {}",
+            s.journal_dir().display()
+        );
+    })?;
+    eprintln!(
+        "eioa-mock-server: stopped after {} connections, {} requests ({} failed handshakes)",
+        stats.connections, stats.requests, stats.handshake_failures
+    );
+    Ok(())
+}
+
+/// The standalone binary's arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "eioa-mock-server",
+    version,
+    about = "Mutual-TLS stand-in for FK's E-IOA web service"
+)]
+pub struct StandaloneCli {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// `eioa certs init DIR`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CertsInitArgs {
+    /// Directory for the PKI files (created with mode 0700).
+    #[arg(default_value = DEFAULT_PKI_DIR)]
+    pub dir: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Writes a development PKI and prints how to use it. Returns the text to print.
+pub fn certs_init(args: &CertsInitArgs) -> anyhow::Result<String> {
+    let pki = DevPki::generate("eioa")?;
+    let (passphrase, generated) = passphrase_from_env_or_random();
+    let p = pki.write_to(&args.dir, &passphrase, args.force)?;
+    let d = args.dir.display();
+    let mut out = format!(
+        "wrote a development PKI to {d}\n  ca.pem  ca.key  server.pem  server.key  client.pem  client.key  client.p12\n\n"
+    );
+    if generated {
+        out.push_str(&format!(
+            "PKCS#12 passphrase for {} (shown once; set {PASSPHRASE_ENV} to choose your own):\n  {passphrase}\n\n",
+            p.client_p12.display()
+        ));
+    } else {
+        out.push_str(&format!(
+            "PKCS#12 passphrase taken from {PASSPHRASE_ENV}\n\n"
+        ));
+    }
+    out.push_str(&format!(
+        "start the stand-in:\n  eioa mock-server --pki-dir {d} --data-dir eioa-mock-data\n\n\
+         check it with curl:\n  curl --cert {} --key {} --cacert {} https://127.0.0.1:8020/health\n  \
+         curl --cert {} --key {} --cacert {} 'https://127.0.0.1:8020{}?wsdl'\n",
+        p.client_cert.display(),
+        p.client_key.display(),
+        p.ca_cert.display(),
+        p.client_cert.display(),
+        p.client_key.display(),
+        p.ca_cert.display(),
+        eioa_fk::PATH_TEST,
+    ));
+    Ok(out)
+}
+
+/// Where `eioa tx` reads the journal.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDirArg {
+    /// Journal directory of the stand-in.
+    #[arg(long, env = DATA_DIR_ENV, default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+}
+
+/// `eioa tx list`: the text to print and whether the journal is damaged.
+pub fn tx_list(dir: &DataDirArg) -> anyhow::Result<(String, Vec<String>)> {
+    if !dir.data_dir.is_dir() {
+        bail!(
+            "no journal at {}: start the stand-in with --data-dir, or pass --data-dir",
+            dir.data_dir.display()
+        );
+    }
+    let j = read_journal(&dir.data_dir)?;
+    Ok((crate::txview::list(&j.records), j.damage))
+}
+
+/// `eioa tx show TX-ID`: the text, or `None` when the tx-id is not in the journal.
+pub fn tx_show(dir: &DataDirArg, tx_id: &str, unredacted: bool) -> anyhow::Result<Option<String>> {
+    if !dir.data_dir.is_dir() {
+        bail!("no journal at {}: pass --data-dir", dir.data_dir.display());
+    }
+    let j = read_journal(&dir.data_dir)?;
+    let found = crate::txview::find(&j.records, tx_id);
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let parts: Vec<String> = found
+        .iter()
+        .map(|r| crate::txview::show(r, !unredacted))
+        .collect();
+    Ok(Some(parts.join("\n========\n\n")))
+}

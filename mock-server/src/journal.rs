@@ -1,0 +1,787 @@
+//! The exchange journal: every request the stand-in answered, appended to segment
+//! files in a data directory before the answer leaves the server.
+//!
+//! # Format
+//! A segment starts with the 8-byte magic [`MAGIC`], then frames:
+//! `len: u32 LE | crc32(payload): u32 LE | payload (len bytes, one JSON record)`.
+//!
+//! # Invariants
+//! - A record is written (and, with [`Durability::Fsync`], on disk) before
+//!   [`Journal::append`] returns, so a client never holds a tx-id the journal lacks.
+//! - One writer thread owns the files. Concurrent appends are batched: one `write`
+//!   and one `fdatasync` per batch (group commit), each caller awaiting its batch.
+//! - A torn tail (a crash mid-write) is detected by length and CRC when the journal
+//!   is opened and truncated away; complete records are never lost or altered.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+/// First bytes of every segment file.
+pub const MAGIC: &[u8; 8] = b"EIOAJNL1";
+/// Frames larger than this are treated as damage, not as records.
+pub const MAX_RECORD_BYTES: u32 = 256 * 1024 * 1024;
+const FRAME_HEADER: usize = 8;
+const MAX_BATCH: usize = 4096;
+
+/// Whether an appended record is forced to stable storage before the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Durability {
+    /// `fdatasync` once per batch: survives power loss.
+    #[default]
+    Fsync,
+    /// Written to the kernel only: survives a killed process, not power loss.
+    None,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fsync" => Ok(Durability::Fsync),
+            "none" => Ok(Durability::None),
+            other => Err(format!(
+                "unknown durability `{other}` (expected fsync or none)"
+            )),
+        }
+    }
+}
+
+/// Journal settings.
+#[derive(Debug, Clone)]
+pub struct JournalConfig {
+    /// Directory for segment files; created with mode 0700.
+    pub dir: PathBuf,
+    pub durability: Durability,
+    /// Start a new segment once the current one is larger than this.
+    pub rotate_bytes: u64,
+    /// Delete closed segments older than this many days (`None`: keep forever).
+    pub retention_days: Option<u32>,
+}
+
+impl JournalConfig {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        JournalConfig {
+            dir: dir.into(),
+            durability: Durability::Fsync,
+            rotate_bytes: 64 * 1024 * 1024,
+            retention_days: None,
+        }
+    }
+}
+
+/// One journal entry: an HTTP exchange, or a connection-level event (a TLS fault).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in the journal, assigned by the writer (0 before that).
+    #[serde(default)]
+    pub seq: u64,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// The peer's socket address.
+    pub remote: String,
+    /// SHA-256 (lowercase hex) of the client certificate's DER, when one was presented.
+    pub client_cert_sha256: Option<String>,
+    pub method: String,
+    /// Path and query as requested.
+    pub target: String,
+    /// Request headers as received (names lowercase).
+    #[serde(default)]
+    pub request_headers: Vec<(String, String)>,
+    /// Request body bytes.
+    #[serde(with = "b64")]
+    pub request: Vec<u8>,
+    /// HTTP status sent; `None` when no answer was sent (reset, no answer, TLS fault).
+    pub status: Option<u16>,
+    #[serde(with = "b64")]
+    pub response: Vec<u8>,
+    pub tx_id: Option<String>,
+    /// FK's verdict, when FK was asked.
+    pub verdict: Option<eioa_fk::Verdict>,
+    /// The injected fault, when one was injected.
+    pub fault: Option<String>,
+    /// Observations about the client (pacing and the like).
+    #[serde(default)]
+    pub findings: Vec<String>,
+}
+
+mod b64 {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Journal failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    #[error("create data directory {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("open journal segment {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{path} is not a journal segment (bad magic)")]
+    BadMagic { path: PathBuf },
+    #[error("write journal record")]
+    Write {
+        #[source]
+        source: Arc<io::Error>,
+    },
+    #[error("encode journal record")]
+    Encode {
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("journal is closed")]
+    Closed,
+    #[error("read journal directory {path}")]
+    ReadDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// What opening the journal found at the end of the newest segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recovery {
+    /// Complete records found in the newest segment.
+    pub records: u64,
+    /// Bytes of a torn tail that were cut off (0 when the tail was clean).
+    pub truncated_bytes: u64,
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<u64, JournalError>>;
+
+/// The appending side of the journal.
+#[derive(Debug)]
+pub struct Journal {
+    tx: Mutex<Option<mpsc::Sender<(Record, Reply)>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    recovery: Recovery,
+    dir: PathBuf,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `cfg.dir`, repairs a torn tail and starts
+    /// the writer thread.
+    pub fn open(cfg: JournalConfig) -> Result<Journal, JournalError> {
+        create_private_dir(&cfg.dir)?;
+        let segments = list_segments(&cfg.dir)?;
+        let (path, index, recovery) = match segments.last() {
+            Some((index, path)) => {
+                let recovery = repair_tail(path)?;
+                (path.clone(), *index, recovery)
+            }
+            None => {
+                let path = segment_path(&cfg.dir, 1);
+                create_segment(&path)?;
+                sync_dir(&cfg.dir);
+                (path, 1, Recovery::default())
+            }
+        };
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|source| JournalError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let next_seq = last_seq(&path).map_or(1, |s| s + 1);
+        let mut writer = Writer {
+            cfg: cfg.clone(),
+            file,
+            len,
+            index,
+            next_seq,
+        };
+        writer.sweep_retention();
+        let (tx, rx) = mpsc::channel::<(Record, Reply)>();
+        let thread = std::thread::Builder::new()
+            .name("eioa-journal".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|source| JournalError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Journal {
+            tx: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+            recovery,
+            dir: cfg.dir,
+        })
+    }
+
+    /// What opening found at the tail of the newest segment.
+    pub fn recovery(&self) -> Recovery {
+        self.recovery
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends one record; returns its sequence number once it is written (and
+    /// synced, with [`Durability::Fsync`]).
+    pub async fn append(&self, record: Record) -> Result<u64, JournalError> {
+        let (reply, wait) = tokio::sync::oneshot::channel();
+        {
+            let guard = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+            let tx = guard.as_ref().ok_or(JournalError::Closed)?;
+            tx.send((record, reply)).map_err(|_| JournalError::Closed)?;
+        }
+        wait.await.map_err(|_| JournalError::Closed)?
+    }
+
+    /// Stops accepting records, writes and syncs everything queued, and waits for
+    /// the writer thread. Idempotent.
+    pub fn close(&self) {
+        drop(self.tx.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+struct Writer {
+    cfg: JournalConfig,
+    file: File,
+    len: u64,
+    index: u32,
+    next_seq: u64,
+}
+
+impl Writer {
+    fn run(&mut self, rx: mpsc::Receiver<(Record, Reply)>) {
+        let sweep_every = Duration::from_secs(3600);
+        let mut batch: Vec<(Record, Reply)> = Vec::new();
+        let mut buf: Vec<u8> = Vec::new();
+        loop {
+            match rx.recv_timeout(sweep_every) {
+                Ok(first) => batch.push(first),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.sweep_retention();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(m) => batch.push(m),
+                    Err(_) => break,
+                }
+            }
+            buf.clear();
+            let mut seqs = Vec::with_capacity(batch.len());
+            let mut encode_errors: Vec<Option<serde_json::Error>> = Vec::with_capacity(batch.len());
+            for (record, _) in batch.iter_mut() {
+                record.seq = self.next_seq;
+                match encode_frame(record, &mut buf) {
+                    Ok(()) => {
+                        seqs.push(self.next_seq);
+                        self.next_seq += 1;
+                        encode_errors.push(None);
+                    }
+                    Err(e) => {
+                        seqs.push(0);
+                        encode_errors.push(Some(e));
+                    }
+                }
+            }
+            let result = self.write_batch(&buf);
+            for ((_, reply), (seq, enc)) in batch.drain(..).zip(seqs.into_iter().zip(encode_errors))
+            {
+                let r = match (&result, enc) {
+                    (_, Some(source)) => Err(JournalError::Encode { source }),
+                    (Ok(()), None) => Ok(seq),
+                    (Err(e), None) => Err(JournalError::Write { source: e.clone() }),
+                };
+                let _ = reply.send(r);
+            }
+            if result.is_ok() && self.len >= self.cfg.rotate_bytes {
+                if let Err(e) = self.rotate() {
+                    eprintln!("eioa-mock-server: journal rotation failed: {e}");
+                }
+            }
+        }
+        let _ = self.file.sync_data();
+    }
+
+    fn write_batch(&mut self, buf: &[u8]) -> Result<(), Arc<io::Error>> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let r = self
+            .file
+            .write_all(buf)
+            .and_then(|()| match self.cfg.durability {
+                Durability::Fsync => self.file.sync_data(),
+                Durability::None => Ok(()),
+            });
+        match r {
+            Ok(()) => {
+                self.len += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Cut a partial write back to the last complete record so later
+                // batches stay readable.
+                let _ = self.file.set_len(self.len);
+                Err(Arc::new(e))
+            }
+        }
+    }
+
+    fn rotate(&mut self) -> Result<(), JournalError> {
+        let _ = self.file.sync_data();
+        let next = self.index + 1;
+        let path = segment_path(&self.cfg.dir, next);
+        create_segment(&path)?;
+        sync_dir(&self.cfg.dir);
+        self.file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|source| JournalError::Open { path, source })?;
+        self.len = MAGIC.len() as u64;
+        self.index = next;
+        self.sweep_retention();
+        Ok(())
+    }
+
+    fn sweep_retention(&mut self) {
+        let Some(days) = self.cfg.retention_days else {
+            return;
+        };
+        let max_age = Duration::from_secs(u64::from(days) * 86_400);
+        let Ok(segments) = list_segments(&self.cfg.dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for (index, path) in segments {
+            if index == self.index {
+                continue;
+            }
+            let old = fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > max_age);
+            if old {
+                if let Err(e) = fs::remove_file(&path) {
+                    eprintln!(
+                        "eioa-mock-server: could not delete expired segment {}: {e}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn encode_frame(record: &Record, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    let payload = serde_json::to_vec(record)?;
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    buf.extend_from_slice(&payload);
+    Ok(())
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), JournalError> {
+    let err = |source| JournalError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    fs::create_dir_all(dir).map_err(err)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
+    Ok(())
+}
+
+fn create_segment(path: &Path) -> Result<(), JournalError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    f.write_all(MAGIC)
+        .and_then(|()| f.sync_all())
+        .map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn segment_path(dir: &Path, index: u32) -> PathBuf {
+    dir.join(format!("journal-{index:06}.log"))
+}
+
+/// Segment files in `dir`, oldest first.
+pub fn list_segments(dir: &Path) -> Result<Vec<(u32, PathBuf)>, JournalError> {
+    let rd = fs::read_dir(dir).map_err(|source| JournalError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for entry in rd.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(num) = name
+            .strip_prefix("journal-")
+            .and_then(|n| n.strip_suffix(".log"))
+        else {
+            continue;
+        };
+        if let Ok(index) = num.parse::<u32>() {
+            out.push((index, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The result of scanning one segment.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub records: Vec<Record>,
+    /// Offset just past the last complete, intact record.
+    pub valid_end: u64,
+    /// File length.
+    pub len: u64,
+    /// Why scanning stopped early, if it did.
+    pub damage: Option<String>,
+}
+
+/// Reads every intact record of a segment, stopping at the first damaged frame.
+pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
+    let mut f = File::open(path).map_err(|source| JournalError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut data = Vec::new();
+    f.read_to_end(&mut data)
+        .map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if data.len() < MAGIC.len() {
+        // A segment whose header itself is torn: nothing in it was ever acknowledged.
+        return Ok(Scan {
+            records: Vec::new(),
+            valid_end: 0,
+            len: data.len() as u64,
+            damage: (!data.is_empty()).then(|| "torn segment header".to_string()),
+        });
+    }
+    if &data[..MAGIC.len()] != MAGIC {
+        return Err(JournalError::BadMagic {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut pos = MAGIC.len();
+    let mut scan = Scan {
+        len: data.len() as u64,
+        ..Scan::default()
+    };
+    loop {
+        let rest = &data[pos..];
+        if rest.is_empty() {
+            break;
+        }
+        if rest.len() < FRAME_HEADER {
+            scan.damage = Some(format!("torn frame header at offset {pos}"));
+            break;
+        }
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+        if len > MAX_RECORD_BYTES || (len as usize) > rest.len() - FRAME_HEADER {
+            scan.damage = Some(format!("torn record at offset {pos}"));
+            break;
+        }
+        let payload = &rest[FRAME_HEADER..FRAME_HEADER + len as usize];
+        if crc32fast::hash(payload) != crc {
+            scan.damage = Some(format!("checksum mismatch at offset {pos}"));
+            break;
+        }
+        match serde_json::from_slice::<Record>(payload) {
+            Ok(r) => scan.records.push(r),
+            Err(e) => {
+                scan.damage = Some(format!("undecodable record at offset {pos}: {e}"));
+                break;
+            }
+        }
+        pos += FRAME_HEADER + len as usize;
+    }
+    scan.valid_end = pos as u64;
+    Ok(scan)
+}
+
+fn repair_tail(path: &Path) -> Result<Recovery, JournalError> {
+    let scan = scan_segment(path)?;
+    let open_err = |source| JournalError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    if scan.valid_end == 0 {
+        // Header torn: rewrite it.
+        let mut f = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(open_err)?;
+        f.set_len(0).map_err(open_err)?;
+        f.seek(SeekFrom::Start(0)).map_err(open_err)?;
+        f.write_all(MAGIC)
+            .and_then(|()| f.sync_all())
+            .map_err(open_err)?;
+        return Ok(Recovery {
+            records: 0,
+            truncated_bytes: scan.len,
+        });
+    }
+    let truncated = scan.len - scan.valid_end;
+    if truncated > 0 {
+        let f = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(open_err)?;
+        f.set_len(scan.valid_end)
+            .and_then(|()| f.sync_all())
+            .map_err(open_err)?;
+        eprintln!(
+            "eioa-mock-server: journal {}: cut {truncated} bytes of a torn tail ({})",
+            path.display(),
+            scan.damage.as_deref().unwrap_or("damage")
+        );
+    }
+    Ok(Recovery {
+        records: scan.records.len() as u64,
+        truncated_bytes: truncated,
+    })
+}
+
+fn last_seq(path: &Path) -> Option<u64> {
+    scan_segment(path).ok()?.records.last().map(|r| r.seq)
+}
+
+/// Every readable record in the journal directory, oldest first, plus a note per
+/// damaged segment.
+#[derive(Debug, Default)]
+pub struct JournalContents {
+    pub records: Vec<Record>,
+    pub damage: Vec<String>,
+}
+
+/// Reads the whole journal (read-only; a running server may be appending).
+pub fn read_journal(dir: &Path) -> Result<JournalContents, JournalError> {
+    let mut out = JournalContents::default();
+    for (_, path) in list_segments(dir)? {
+        let scan = scan_segment(&path)?;
+        out.records.extend(scan.records);
+        if let Some(d) = scan.damage {
+            out.damage.push(format!("{}: {d}", path.display()));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(tx: &str) -> Record {
+        Record {
+            seq: 0,
+            time: "2025-01-01T00:00:00Z".into(),
+            remote: "127.0.0.1:1".into(),
+            client_cert_sha256: None,
+            method: "POST".into(),
+            target: "/x".into(),
+            request_headers: vec![],
+            request: b"req".to_vec(),
+            status: Some(200),
+            response: b"resp".to_vec(),
+            tx_id: Some(tx.into()),
+            verdict: None,
+            fault: None,
+            findings: vec![],
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn appends_are_read_back_in_order_with_sequence_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(JournalConfig::new(dir.path().join("d"))).unwrap();
+        let seqs: Vec<u64> = rt().block_on(async {
+            let mut v = Vec::new();
+            for i in 0..5 {
+                v.push(j.append(record(&format!("tx-{i}"))).await.unwrap());
+            }
+            v
+        });
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        j.close();
+        let c = read_journal(&dir.path().join("d")).unwrap();
+        let txs: Vec<_> = c.records.iter().map(|r| r.tx_id.clone().unwrap()).collect();
+        assert_eq!(txs, ["tx-0", "tx-1", "tx-2", "tx-3", "tx-4"]);
+        assert!(c.damage.is_empty());
+        let mode = fs::metadata(dir.path().join("d"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[test]
+    fn torn_tail_is_cut_and_sequence_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        {
+            let j = Journal::open(JournalConfig::new(&d)).unwrap();
+            rt().block_on(async {
+                j.append(record("a")).await.unwrap();
+                j.append(record("b")).await.unwrap();
+            });
+        }
+        let seg = segment_path(&d, 1);
+        let good_len = fs::metadata(&seg).unwrap().len();
+        // Half a frame: a length that promises more than is there.
+        let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
+        f.write_all(&500u32.to_le_bytes()).unwrap();
+        f.write_all(&[1, 2, 3, 4, b'{', b'"']).unwrap();
+        drop(f);
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        assert_eq!(
+            j.recovery(),
+            Recovery {
+                records: 2,
+                truncated_bytes: 10
+            }
+        );
+        assert_eq!(fs::metadata(&seg).unwrap().len(), good_len);
+        let seq = rt().block_on(j.append(record("c"))).unwrap();
+        assert_eq!(seq, 3);
+        j.close();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(c.records.len(), 3);
+        assert!(c.damage.is_empty());
+    }
+
+    #[test]
+    fn corrupted_checksum_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        {
+            let j = Journal::open(JournalConfig::new(&d)).unwrap();
+            rt().block_on(async {
+                j.append(record("a")).await.unwrap();
+                j.append(record("b")).await.unwrap();
+            });
+        }
+        let seg = segment_path(&d, 1);
+        let mut data = fs::read(&seg).unwrap();
+        let last = data.len() - 3;
+        data[last] ^= 0xff;
+        fs::write(&seg, &data).unwrap();
+        let scan = scan_segment(&seg).unwrap();
+        assert_eq!(scan.records.len(), 1);
+        assert!(scan.damage.unwrap().contains("checksum"));
+    }
+
+    #[test]
+    fn rotates_by_size_and_reads_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let mut cfg = JournalConfig::new(&d);
+        cfg.rotate_bytes = 200;
+        cfg.durability = Durability::None;
+        let j = Journal::open(cfg).unwrap();
+        rt().block_on(async {
+            for i in 0..6 {
+                j.append(record(&format!("t{i}"))).await.unwrap();
+            }
+        });
+        j.close();
+        assert!(list_segments(&d).unwrap().len() >= 3);
+        let c = read_journal(&d).unwrap();
+        let seqs: Vec<u64> = c.records.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn concurrent_appends_are_all_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let j = Arc::new(Journal::open(JournalConfig::new(&d)).unwrap());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut hs = Vec::new();
+            for i in 0..200 {
+                let j = j.clone();
+                hs.push(tokio::spawn(async move {
+                    j.append(record(&format!("c{i}"))).await.unwrap()
+                }));
+            }
+            let mut seqs = Vec::new();
+            for h in hs {
+                seqs.push(h.await.unwrap());
+            }
+            seqs.sort();
+            assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+        });
+        j.close();
+        assert_eq!(read_journal(&d).unwrap().records.len(), 200);
+    }
+}
