@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Throughput and cold start of `eioa validate` next to xmllint and Python lxml.
+#
+# Usage: bench/compare-validators/run.sh [N]
+#   N     documents in the batch (default 2000), copies of one notification with
+#         fresh random ids
+# Environment:
+#   RUNS=3          repetitions of each throughput measurement (the median is shown)
+#   FIXTURE=...     the notification to copy (default fixtures/valid/anordnare-inom-ees.xml)
+#   SKIP_INSTALL=1  never install missing tools; report them as not available
+#   EIOA=path       measure this binary instead of building target/release/eioa
+#
+# Every tool validates the same files against the same payload XSD, in one process per
+# worker, timed from the outside (process start, schema compilation, reading the files
+# and validating them). See docs/performance.md for the method and the latest numbers.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/bench/compare-validators"
+cd "$ROOT"
+
+N="${1:-2000}"
+RUNS="${RUNS:-3}"
+FIXTURE="${FIXTURE:-fixtures/valid/anordnare-inom-ees.xml}"
+XSD="schemas/eioa-v1/anmalan_fran_arbetsgivare_extern_v1.xsd"
+BUILT="$ROOT/target/release/eioa"
+TEMPLATE_ID="$(sed -n 's:.*<id>\(.*\)</id>.*:\1:p' "$FIXTURE" | head -n1)"
+
+# Targets on a 2-core machine.
+TARGET_ONE=25000      # docs/s on one thread
+TARGET_SCALE=1.8      # two threads / one thread
+TARGET_COLD_MS=10     # `eioa validate one.xml`, end to end
+
+log() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+missing_pkgs=()
+command -v xmllint >/dev/null || missing_pkgs+=(libxml2-utils)
+command -v hyperfine >/dev/null || missing_pkgs+=(hyperfine)
+if [ "${#missing_pkgs[@]}" -gt 0 ] && [ -z "${SKIP_INSTALL:-}" ]; then
+    log "installing ${missing_pkgs[*]} ..."
+    { as_root apt-get update -qq && as_root apt-get install -y -qq "${missing_pkgs[@]}"; } >/dev/null 2>&1 ||
+        log "apt-get install ${missing_pkgs[*]} failed"
+fi
+HAVE_XMLLINT=0; command -v xmllint >/dev/null && HAVE_XMLLINT=1
+HAVE_HYPERFINE=0; command -v hyperfine >/dev/null && HAVE_HYPERFINE=1
+
+PYTHON="$(command -v python3 || true)"
+HAVE_LXML=0
+if [ -n "$PYTHON" ]; then
+    if ! "$PYTHON" -c 'import lxml' 2>/dev/null && [ -z "${SKIP_INSTALL:-}" ]; then
+        log "installing lxml ..."
+        "$PYTHON" -m pip install -q lxml >/dev/null 2>&1 || log "pip install lxml failed"
+    fi
+    "$PYTHON" -c 'import lxml' 2>/dev/null && HAVE_LXML=1
+fi
+
+if [ -z "${EIOA:-}" ]; then
+    log "building eioa (release) ..."
+    if ! cargo build --release -q -p eioa-cli; then
+        [ -x "$BUILT" ] || { log "the build failed and there is no $BUILT"; exit 2; }
+        log "WARNING: the build failed; measuring the existing $BUILT ($(date -r "$BUILT" '+%F %T'))"
+    fi
+    EIOA="$BUILT"
+fi
+
+# ---------------------------------------------------------------- the batch
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/eioa-cmp.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+DOCS="$WORK/d"
+mkdir -p "$DOCS"
+template="$(cat "$FIXTURE")"
+for ((i = 0; i < N; i++)); do
+    id="$(cat /proc/sys/kernel/random/uuid)" # random (v4), lowercase
+    printf '%s\n' "${template//$TEMPLATE_ID/$id}" >"$DOCS/$(printf 'n%06d' "$i").xml"
+done
+# A private copy: a concurrent build cannot replace the binary between runs.
+cp "$EIOA" "$WORK/eioa"
+EIOA_SRC="$EIOA"
+EIOA="$WORK/eioa"
+FILES=("$DOCS"/*.xml)
+HALF=$((N / 2))
+FIRST=("${FILES[@]:0:HALF}")
+SECOND=("${FILES[@]:HALF}")
+log "batch: $N copies of $FIXTURE ($(wc -c <"$FIXTURE") bytes) in $DOCS"
+
+# ---------------------------------------------------------------- timing helpers
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+rate() { awk -v n="$N" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
+
+# time_runs NAME CMD... : runs a shell function RUNS times, stores the median wall time.
+declare -A WALL RUNS_OF
+time_runs() {
+    local name="$1"; shift
+    local t=() a b
+    for ((r = 0; r < RUNS; r++)); do
+        a="$(now)"
+        if ! "$@" >"$WORK/out" 2>"$WORK/err"; then
+            log "$name failed:"; head -n 5 "$WORK/out" "$WORK/err" >&2
+            WALL[$name]="failed"; return
+        fi
+        b="$(now)"
+        t+=("$(elapsed "$a" "$b")")
+    done
+    WALL[$name]="$(median "${t[@]}")"
+    RUNS_OF[$name]="${t[*]}"
+}
+
+eioa_1() { "$EIOA" validate --threads 1 -q "${FILES[@]}"; }
+eioa_2() { "$EIOA" validate --threads 2 -q "${FILES[@]}"; }
+xmllint_1() { xmllint --noout --schema "$XSD" "${FILES[@]}"; }
+xmllint_2() {
+    xmllint --noout --schema "$XSD" "${FIRST[@]}" & local p=$!
+    xmllint --noout --schema "$XSD" "${SECOND[@]}" || { wait "$p"; return 1; }
+    wait "$p"
+}
+lxml_1() { "$PYTHON" "$HERE/lxml_validate.py" "$XSD" "${FILES[@]}"; }
+lxml_2() {
+    "$PYTHON" "$HERE/lxml_validate.py" "$XSD" "${FIRST[@]}" & local p=$!
+    "$PYTHON" "$HERE/lxml_validate.py" "$XSD" "${SECOND[@]}" || { wait "$p"; return 1; }
+    wait "$p"
+}
+
+# ---------------------------------------------------------------- measure
+LOAD_BEFORE="$(uptime | sed 's/.*load average: //')"
+log "load before: $LOAD_BEFORE; $RUNS runs each"
+
+time_runs "eioa 1 thread" eioa_1
+EIOA_SUMMARY="$(tail -n 1 "$WORK/out")"
+time_runs "eioa 2 threads" eioa_2
+if [ "$HAVE_XMLLINT" = 1 ]; then
+    time_runs "xmllint 1 process" xmllint_1
+    time_runs "xmllint 2 processes" xmllint_2
+fi
+if [ "$HAVE_LXML" = 1 ]; then
+    time_runs "lxml 1 process" lxml_1
+    LXML_LOOP="$(awk '/^lxml-loop/ { printf "%.0f", $2 / $3 }' "$WORK/out")"
+    time_runs "lxml 2 processes" lxml_2
+fi
+LOAD_AFTER="$(uptime | sed 's/.*load average: //')"
+
+ratio() { # docs/s of $1 over docs/s of $2 = wall($2) / wall($1)
+    local a="${WALL[$1]:-}" b="${WALL[$2]:-}"
+    if [[ "$a" =~ ^[0-9.]+$ && "$b" =~ ^[0-9.]+$ ]]; then awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f×", b / a }'; else echo "–"; fi
+}
+row() { # NAME BASE_XMLLINT BASE_LXML
+    local name="$1" w="${WALL[$1]:-}"
+    if [[ -z "$w" ]]; then
+        printf '| %-20s | %10s | %8s | %10s | %10s |\n' "$name" "–" "not available" "–" "–"
+    elif [[ "$w" == failed ]]; then
+        printf '| %-20s | %10s | %8s | %10s | %10s |\n' "$name" "failed" "–" "–" "–"
+    else
+        printf '| %-20s | %10s | %8s | %10s | %10s |\n' "$name" "$w" "$(rate "$w")" "$(ratio "$name" "$2")" "$(ratio "$name" "$3")"
+    fi
+}
+
+echo
+echo "## Throughput: $N documents, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+echo "load average before: $LOAD_BEFORE; after: $LOAD_AFTER; median of $RUNS runs"
+echo
+printf '| %-20s | %10s | %8s | %10s | %10s |\n' "tool" "wall (s)" "docs/s" "vs xmllint" "vs lxml"
+printf '|%s|%s|%s|%s|%s|\n' "----------------------" "-----------:" "---------:" "-----------:" "-----------:"
+row "eioa 1 thread" "xmllint 1 process" "lxml 1 process"
+row "eioa 2 threads" "xmllint 2 processes" "lxml 2 processes"
+[ "$HAVE_XMLLINT" = 1 ] && row "xmllint 1 process" "xmllint 1 process" "lxml 1 process" && row "xmllint 2 processes" "xmllint 2 processes" "lxml 2 processes"
+[ "$HAVE_XMLLINT" = 0 ] && row "xmllint" "" ""
+[ "$HAVE_LXML" = 1 ] && row "lxml 1 process" "xmllint 1 process" "lxml 1 process" && row "lxml 2 processes" "xmllint 2 processes" "lxml 2 processes"
+[ "$HAVE_LXML" = 0 ] && row "lxml" "" ""
+echo
+echo "Ratios compare like with like (1 worker with 1 worker, 2 with 2)."
+echo "Each run's wall time (s):"
+for k in "eioa 1 thread" "eioa 2 threads" "xmllint 1 process" "xmllint 2 processes" "lxml 1 process" "lxml 2 processes"; do
+    [ -n "${RUNS_OF[$k]:-}" ] && echo "  $k: ${RUNS_OF[$k]}"
+done
+echo "eioa's own summary (1 thread, last run): $EIOA_SUMMARY"
+[ -n "${LXML_LOOP:-}" ] && echo "lxml's loop alone (no interpreter start, no schema compile): $LXML_LOOP docs/s"
+
+# ---------------------------------------------------------------- cold start
+ONE="$FIXTURE"
+COLD_MS=""
+if [ "$HAVE_HYPERFINE" = 1 ]; then
+    echo
+    echo "## Cold start: one document, end to end"
+    echo
+    cmds=("$EIOA_SRC validate $ONE")
+    [ "$HAVE_XMLLINT" = 1 ] && cmds+=("xmllint --noout --schema $XSD $ONE")
+    hyperfine --warmup 3 --style basic --export-json "$WORK/cold.json" --export-markdown "$WORK/cold.md" \
+        "${cmds[@]}" >"$WORK/cold.txt" 2>&1 || { cat "$WORK/cold.txt"; }
+    sed "s:$ROOT/::g" "$WORK/cold.md"
+    COLD_MS="$("$PYTHON" -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["mean"] * 1000))' "$WORK/cold.json" 2>/dev/null || true)"
+else
+    echo
+    echo "cold start: hyperfine not available"
+fi
+
+# ---------------------------------------------------------------- targets
+echo
+echo "## Targets"
+check() { if awk "BEGIN { exit !($2) }"; then echo "  met    $1"; else echo "  MISSED $1"; fi; }
+w1="${WALL[eioa 1 thread]}"; w2="${WALL[eioa 2 threads]}"
+if [[ "$w1" =~ ^[0-9.]+$ && "$w2" =~ ^[0-9.]+$ ]]; then
+    r1="$(rate "$w1")"; r2="$(rate "$w2")"
+    scale="$(awk -v a="$w1" -v b="$w2" 'BEGIN { printf "%.2f", a / b }')"
+    check "one thread: $r1 docs/s (target ≥ $TARGET_ONE)" "$r1 >= $TARGET_ONE"
+    check "two threads: ${scale}× one thread (target ≥ $TARGET_SCALE×)" "$scale >= $TARGET_SCALE"
+fi
+if [ -n "$COLD_MS" ]; then
+    check "cold start: $COLD_MS ms (target ≤ $TARGET_COLD_MS ms)" "$COLD_MS <= $TARGET_COLD_MS"
+fi
+
+echo
+echo "## Versions"
+"$EIOA" --version 2>/dev/null | head -n1 | sed 's/^/  /' || true
+[ "$HAVE_XMLLINT" = 1 ] && xmllint --version 2>&1 | head -n1 | sed 's/^/  /'
+[ "$HAVE_LXML" = 1 ] && "$PYTHON" -c 'from lxml import etree; print("  lxml", etree.__version__, "with libxml2", ".".join(map(str, etree.LIBXML_VERSION)))'
+[ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version | sed 's/^/  /'
+exit 0
