@@ -245,3 +245,28 @@ fn unknown_documents_are_404() {
     expect_rejected(&get(&fk, PATH_TEST, None), 404, "FK-T007");
     expect_rejected(&get(&fk, "/nothing", Some("wsdl")), 404, "FK-T001");
 }
+
+#[test]
+fn every_truncation_of_a_valid_request_is_refused_cleanly() {
+    let fk = trusting_fk();
+    let n = notification(40);
+    let body = request_for(&n, vec![signed(&n)]);
+    // Every prefix (stepped to keep the test fast) is answered with a fault, never a panic.
+    for len in (0..body.len()).step_by(37) {
+        let (resp, verdict) = post_soap(&fk, &body[..len]);
+        assert!(resp.status >= 400, "prefix {len}: {verdict:?}");
+        assert!(!matches!(verdict, Verdict::Accepted { .. }));
+        fault_of(&resp);
+    }
+}
+
+#[test]
+fn hostile_xml_is_refused_without_expansion() {
+    let bomb = br#"<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&c;</soap:Body></soap:Envelope>"#;
+    let (resp, verdict) = post_soap(&fk(), bomb);
+    assert_eq!(resp.status, 500, "{verdict:?}");
+    assert!(matches!(verdict, Verdict::Rejected { .. }), "{verdict:?}");
+    let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
+    let (resp, _) = post_soap(&fk(), deep.as_bytes());
+    assert_eq!(resp.status, 500);
+}
