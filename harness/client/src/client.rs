@@ -131,9 +131,8 @@ impl Client {
             })
             .collect();
 
-        self.pacer.wait(&host).await;
-        let started_at = OffsetDateTime::now_utc();
-        let t0 = Instant::now();
+        let (t0, started_at) = self.pacer.wait(&host).await;
+        let t0 = t0.into_std();
         let rec: Recorder = Arc::new(Mutex::new(Observed::default()));
         let mut exchange = Exchange {
             url: url_text.clone(),
@@ -299,11 +298,7 @@ fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'stat
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
-            Some(inner) => {
-                let inner: &(dyn StdError + 'static) = inner;
-                out.push(inner);
-                inner.source()
-            }
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
             None => e.source(),
         };
         if out.len() > 64 {
@@ -380,6 +375,9 @@ fn classify(
         match &tls_error {
             rustls::Error::InvalidCertificate(cert_error) => {
                 finish(&mut exchange, rec, t0, Delivery::NotSent);
+                // Our certificate is chosen when the server asks for it but only sent after the
+                // server's certificate passed: here it never left.
+                exchange.client_cert_sha256 = None;
                 return ClientError::ServerCertificate {
                     problem: cert_problem(cert_error),
                     exchange: Box::new(exchange),

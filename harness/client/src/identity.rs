@@ -286,7 +286,10 @@ fn pem_key(
         let plain = info.decrypt(passphrase.expose()).map_err(|e| match e {
             // A wrong passphrase shows up either as bad padding or, when the padding happens to
             // look right, as garbage that is not DER.
-            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed)
+            // (pkcs5 0.7 reports a padding failure while decrypting as `EncryptFailed`.)
+            pkcs8::Error::EncryptedPrivateKey(
+                pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed,
+            )
             | pkcs8::Error::Asn1(_) => IdentityError::WrongPassphrase {
                 what: "private key",
             },

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use crate::target::is_fk_host;
@@ -86,20 +87,29 @@ impl Pacer {
         }
     }
 
-    /// Waits until an exchange with `host` may start.
-    pub(crate) async fn wait(&self, host: &str) {
+    /// Waits until an exchange with `host` may start, and returns the start (monotonic and
+    /// wall-clock), taken under the pacer's lock so that starts of paced exchanges are never
+    /// closer than the interval.
+    pub(crate) async fn wait(&self, host: &str) -> (Instant, OffsetDateTime) {
         if !self.pace.applies_to(host) {
-            return;
+            return (Instant::now(), OffsetDateTime::now_utc());
         }
         let key = host.to_ascii_lowercase();
-        let slot = {
-            let mut map = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let slot = map.get(&key).map_or(now, |&next| next.max(now));
-            map.insert(key, slot + self.pace.min_interval);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        loop {
+            let slot = {
+                let mut map = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                match map.get(&key) {
+                    Some(&next) if next > now => next,
+                    _ => {
+                        let started = (now, OffsetDateTime::now_utc());
+                        map.insert(key, now + self.pace.min_interval);
+                        return started;
+                    }
+                }
+            };
+            tokio::time::sleep_until(slot).await;
+        }
     }
 }
 
