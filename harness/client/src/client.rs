@@ -99,6 +99,7 @@ impl Client {
             url: url_text.clone(),
             reason,
         };
+        let is_tls = url.scheme() == "https";
         let host = url
             .host_str()
             .ok_or_else(|| unsupported("it has no host"))?
@@ -212,6 +213,7 @@ impl Client {
                     &rec,
                     t0,
                     &observed,
+                    is_tls,
                     self.connect_timeout,
                     self.total_timeout,
                 ));
@@ -358,9 +360,15 @@ fn classify(
     rec: &Recorder,
     t0: Instant,
     seen: &Observed,
+    is_tls: bool,
     connect_timeout: Duration,
     total_timeout: Duration,
 ) -> ClientError {
+    // Application data only flows once the server has proved its key (which is when the
+    // verifier notes the TLS version). Before that, nothing of the request can have been sent,
+    // whatever the HTTP stack calls the failure.
+    let before_app_data = is_tls && seen.tls_version.is_none();
+    let connect_phase = err.is_connect() || before_app_data;
     let links = chain(&err);
     let tls_error = links
         .iter()
@@ -385,7 +393,7 @@ fn classify(
                 };
             }
             rustls::Error::AlertReceived(alert) => {
-                let delivery = if err.is_connect() || is_handshake_refusal(*alert) {
+                let delivery = if connect_phase || is_handshake_refusal(*alert) {
                     Delivery::NotSent
                 } else {
                     Delivery::MaybeSent
@@ -400,7 +408,7 @@ fn classify(
                 };
             }
             _ => {
-                let delivery = if err.is_connect() {
+                let delivery = if connect_phase {
                     Delivery::NotSent
                 } else {
                     Delivery::MaybeSent
@@ -415,15 +423,18 @@ fn classify(
     }
 
     if err.is_timeout() {
-        return if err.is_connect() {
+        return if connect_phase {
             finish(&mut exchange, rec, t0, Delivery::NotSent);
             ClientError::ConnectTimeout {
-                after: connect_timeout,
+                after: if err.is_connect() {
+                    connect_timeout
+                } else {
+                    total_timeout
+                },
                 exchange: Box::new(exchange),
             }
         } else {
-            // The total timeout may also fire during the handshake; without proof that nothing
-            // was written, assume the worst.
+            // The request may be on the wire: assume the worst.
             finish(&mut exchange, rec, t0, Delivery::MaybeSent);
             ClientError::ResponseTimeout {
                 after: total_timeout,
@@ -432,7 +443,7 @@ fn classify(
         };
     }
 
-    if err.is_connect() {
+    if connect_phase {
         finish(&mut exchange, rec, t0, Delivery::NotSent);
         let exchange = Box::new(exchange);
         return match io_kind {

@@ -11,7 +11,7 @@ use eioa_client::{
     ServerCertProblem, Target, Url,
 };
 use pki::{Leaf, Pki};
-use server::{Behaviour, ServerOpts, TestServer};
+use server::{plain_http, Behaviour, ServerOpts, SilentServer, TestServer};
 
 const ACTION: &str =
     "urn:shs:emottagning:SkickaAnmalanFranArbetsgivareResponder:1:SkickaAnmalanFranArbetsgivare";
@@ -496,6 +496,58 @@ async fn connection_refused_is_not_sent() {
     );
     assert_eq!(err.delivery(), Delivery::NotSent);
     assert!(err.to_string().ends_with("connection refused"), "{err}");
+}
+
+#[tokio::test]
+async fn server_that_never_starts_tls_hits_the_connect_timeout() {
+    let pki = Pki::new();
+    let silent = SilentServer::start().await;
+    let url = Url::parse(&format!("https://127.0.0.1:{}/x", silent.addr.port())).unwrap();
+    let mut cfg = config(&pki, Some(pem_identity(&pki.client)));
+    cfg.connect_timeout = Duration::from_millis(500);
+    let client = Client::new(cfg).unwrap();
+    let err = client
+        .post_soap(&Target::Mock(url.clone()), ACTION, BODY.to_vec())
+        .await
+        .unwrap_err();
+    match &err {
+        ClientError::ConnectTimeout { after, exchange } => {
+            assert_eq!(*after, Duration::from_millis(500));
+            assert_eq!(exchange.delivery, Delivery::NotSent);
+            assert_eq!(exchange.tls_version, None);
+        }
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+
+    // The total limit firing during the handshake is still "not sent": no application data can
+    // flow before the server has proved its key.
+    let mut cfg = config(&pki, Some(pem_identity(&pki.client)));
+    cfg.total_timeout = Duration::from_millis(500);
+    let client = Client::new(cfg).unwrap();
+    let err = client
+        .post_soap(&Target::Mock(url), ACTION, BODY.to_vec())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::ConnectTimeout { .. }), "{err:?}");
+    assert_eq!(err.delivery(), Delivery::NotSent);
+}
+
+#[tokio::test]
+async fn plain_http_to_the_local_machine_works_for_in_process_mocks() {
+    let pki = Pki::new();
+    let (addr, log) = plain_http(ANSWER).await;
+    let client = Client::new(config(&pki, Some(pem_identity(&pki.client)))).unwrap();
+    let url = Url::parse(&format!("http://127.0.0.1:{}/mock", addr.port())).unwrap();
+    let exchange = client
+        .post_soap(&Target::Mock(url), ACTION, BODY.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(exchange.status, Some(200));
+    assert_eq!(exchange.response_body, ANSWER);
+    assert_eq!(exchange.tls_version, None);
+    assert_eq!(exchange.server_cert_sha256, None);
+    assert_eq!(exchange.client_cert_sha256, None);
+    assert_eq!(log.lock().unwrap().as_slice(), [BODY.to_vec()]);
 }
 
 #[tokio::test]

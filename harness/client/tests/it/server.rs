@@ -244,3 +244,57 @@ async fn read_request<S: tokio::io::AsyncRead + Unpin>(
     }
     Some((head, body))
 }
+
+/// A TCP listener that accepts connections and never says a word (no TLS handshake).
+pub struct SilentServer {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((tcp, _)) = listener.accept().await {
+                held.push(tcp);
+            }
+        });
+        Self { addr, task }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A plain-HTTP server on 127.0.0.1 answering every request with `200` and `body`; returns its
+/// address and the log of requests.
+pub async fn plain_http(body: &'static [u8]) -> (SocketAddr, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let task_log = Arc::clone(&log);
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let log = Arc::clone(&task_log);
+            tokio::spawn(async move {
+                let Some((_head, request_body)) = read_request(&mut tcp).await else {
+                    return;
+                };
+                log.lock().unwrap().push(request_body);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+                let _ = tcp.write_all(body).await;
+                let _ = tcp.shutdown().await;
+            });
+        }
+    });
+    (addr, log)
+}
