@@ -29,6 +29,10 @@ enum Command {
     Schema(cmd::schema::Command),
     /// List the validation rules with their ids, severities and fixes.
     Rules(cmd::rules::Args),
+    /// Run the conformance suite against the built-in stand-in, a local server or FK; writes a report.
+    Run(cmd::run::Args),
+    /// Show a recorded exchange by tx-id and run its scenario again.
+    Replay(cmd::replay::Args),
     // New subcommands go above this line, one line each.
 }
 
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Schema(c) => cmd::schema::run(c),
         Command::Rules(a) => cmd::rules::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Replay(a) => cmd::replay::run(a),
     };
     exit::finish(result)
 }

@@ -1,4 +1,5 @@
 //! Rendering of harness results. One value per run, many formats: the renderers
 //! hold no logic beyond presentation.
 
+pub mod run;
 pub mod validation;

@@ -386,7 +386,7 @@ fn strip_decl_encoding(s: &str) -> String {
 }
 
 /// Where a `<!DOCTYPE` starts in the prolog, if there is one.
-fn doctype_offset(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn doctype_offset(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {

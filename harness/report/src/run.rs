@@ -1,0 +1,331 @@
+//! One conformance run as data ([`RunSummary`]) and its renderings: JSON, JUnit,
+//! Markdown and a self-contained HTML page.
+
+use eioa_validate::SchemaSetInfo;
+use serde::{Deserialize, Serialize};
+
+/// What a step must get back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// A `tx-id`.
+    Accepted,
+    /// An `XmlValidationError` fault.
+    XmlValidationError,
+    /// A `SignatureValidationError` fault.
+    SignatureValidationError,
+    /// Any SOAP fault (transport mistakes: FK's exact answer is not public).
+    Fault,
+    /// Any well-formed answer from FK's operation: a tx-id or one of its faults
+    /// (the connection test, signed with the harness's test CA).
+    SoapAnswer,
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Expect::Accepted => "tx-id",
+            Expect::XmlValidationError => "XmlValidationError",
+            Expect::SignatureValidationError => "SignatureValidationError",
+            Expect::Fault => "a SOAP fault",
+            Expect::SoapAnswer => "a tx-id or an E-IOA fault",
+        })
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observed {
+    pub status: Option<u16>,
+    pub tx_id: Option<String>,
+    /// `XmlValidationError`, `SignatureValidationError` or `Fault`.
+    pub fault: Option<String>,
+    pub faultcode: Option<String>,
+    pub fault_message: Option<String>,
+    /// The answer could not be read as SOAP.
+    pub unreadable: Option<String>,
+    /// Schema errors in the answer's envelope (FK's side of the contract).
+    pub envelope_findings: Vec<String>,
+    /// The request failed before an answer (transport, TLS, timeout).
+    pub error: Option<String>,
+    /// `not-sent`, `maybe-sent` or `answered`.
+    pub delivery: String,
+}
+
+/// Pass or fail, with the reason in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Passed,
+    Failed,
+}
+
+/// One exchange of one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `A01`, or `A09#2` for a scenario's second exchange.
+    pub id: String,
+    pub scenario: String,
+    pub title: String,
+    pub category: String,
+    pub expected: Expect,
+    pub observed: Observed,
+    pub verdict: Verdict,
+    /// Why it failed, in one sentence.
+    pub reason: Option<String>,
+    /// The exchange's key for `eioa replay`: FK's tx-id when there is one, else a
+    /// local id.
+    pub exchange_id: String,
+    pub elapsed_ms: f64,
+    pub tls_version: Option<String>,
+    pub server_cert_sha256: Option<String>,
+    pub client_cert_sha256: Option<String>,
+    pub url: String,
+    /// Request and response bodies, redacted unless the run said otherwise.
+    pub request: String,
+    pub response: String,
+}
+
+impl Outcome {
+    /// Judges `observed` against `expected`; `None` when it matches.
+    pub fn judge(expected: Expect, o: &Observed) -> Option<String> {
+        if let Some(e) = &o.error {
+            return Some(format!("no answer: {e}"));
+        }
+        if let Some(u) = &o.unreadable {
+            return Some(format!("the answer is not an E-IOA SOAP message: {u}"));
+        }
+        let got = match (&o.tx_id, &o.fault) {
+            (Some(t), _) => format!("tx-id {t}"),
+            (None, Some(f)) => format!("{f}: {}", o.fault_message.as_deref().unwrap_or("")),
+            (None, None) => "nothing recognisable".into(),
+        };
+        let ok = match expected {
+            Expect::Accepted => o.tx_id.is_some(),
+            Expect::XmlValidationError => o.fault.as_deref() == Some("XmlValidationError"),
+            Expect::SignatureValidationError => {
+                o.fault.as_deref() == Some("SignatureValidationError")
+            }
+            Expect::Fault => o.fault.is_some(),
+            Expect::SoapAnswer => {
+                o.tx_id.is_some()
+                    || matches!(
+                        o.fault.as_deref(),
+                        Some("XmlValidationError" | "SignatureValidationError")
+                    )
+            }
+        };
+        if !ok {
+            return Some(format!("expected {expected}, got {got}"));
+        }
+        if let Some(t) = &o.tx_id {
+            if uuid::Uuid::parse_str(t).is_err() {
+                return Some(format!("tx-id `{t}` is not a UUID"));
+            }
+        }
+        if !o.envelope_findings.is_empty() && expected != Expect::Fault {
+            return Some(format!(
+                "the answer does not conform to the Responder schema: {}",
+                o.envelope_findings.join("; ")
+            ));
+        }
+        None
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub tool: String,
+    pub target: String,
+    pub schema_set: SchemaSetInfo,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: time::OffsetDateTime,
+    pub elapsed_ms: f64,
+    pub outcomes: Vec<Outcome>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub exchanges: usize,
+    pub passed: usize,
+    pub failed: usize,
+}
+
+impl RunSummary {
+    pub fn totals(&self) -> Totals {
+        let passed = self
+            .outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Passed)
+            .count();
+        Totals {
+            exchanges: self.outcomes.len(),
+            passed,
+            failed: self.outcomes.len() - passed,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.totals().failed == 0 && !self.outcomes.is_empty()
+    }
+
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            version: u32,
+            #[serde(flatten)]
+            run: &'a RunSummary,
+            totals: Totals,
+        }
+        serde_json::to_string_pretty(&Doc {
+            version: 1,
+            run: self,
+            totals: self.totals(),
+        })
+        .unwrap_or_default()
+            + "\n"
+    }
+
+    pub fn to_junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut report = Report::new(format!("eioa run {}", self.run_id));
+        let mut suite = TestSuite::new(format!("E-IOA conformance against {}", self.target));
+        suite.add_property(quick_junit::Property::new(
+            "schema-set",
+            self.schema_set.to_string(),
+        ));
+        suite.add_property(quick_junit::Property::new("run-id", self.run_id.clone()));
+        for o in &self.outcomes {
+            let status = match o.verdict {
+                Verdict::Passed => TestCaseStatus::success(),
+                Verdict::Failed => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(o.reason.clone().unwrap_or_default());
+                    s.set_description(format!(
+                        "exchange {}\n\nrequest:\n{}\n\nresponse:\n{}",
+                        o.exchange_id, o.request, o.response
+                    ));
+                    s
+                }
+            };
+            let mut case = TestCase::new(format!("{} {}", o.id, o.title), status);
+            case.set_classname(format!("eioa.{}", o.category));
+            case.set_time(std::time::Duration::from_secs_f64(o.elapsed_ms / 1000.0));
+            case.set_system_out(format!("exchange {}", o.exchange_id));
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+        report.to_string().unwrap_or_default()
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let t = self.totals();
+        let mut s = format!(
+            "# E-IOA conformance report\n\n- run: `{}`\n- target: {}\n- schema set: {}\n- tool: {}\n- started: {}\n- result: **{}** ({} of {} exchanges passed, {:.0} ms)\n\n",
+            self.run_id,
+            self.target,
+            self.schema_set,
+            self.tool,
+            self.started_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            if self.passed() { "PASSED" } else { "FAILED" },
+            t.passed,
+            t.exchanges,
+            self.elapsed_ms
+        );
+        s.push_str(
+            "| id | scenario | expected | got | result | exchange |\n|---|---|---|---|---|---|\n",
+        );
+        for o in &self.outcomes {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | `{}` |\n",
+                o.id,
+                o.title.replace('|', "\\|"),
+                o.expected,
+                got(o).replace('|', "\\|"),
+                match o.verdict {
+                    Verdict::Passed => "pass",
+                    Verdict::Failed => "**FAIL**",
+                },
+                o.exchange_id
+            ));
+        }
+        let failed: Vec<&Outcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Failed)
+            .collect();
+        if !failed.is_empty() {
+            s.push_str("\n## Failures\n");
+            for o in failed {
+                s.push_str(&format!(
+                    "\n### {} {}\n\n{}\n\nReproduce: `eioa replay {}`\n\n```xml\n{}\n```\n",
+                    o.id,
+                    o.title,
+                    o.reason.as_deref().unwrap_or(""),
+                    o.exchange_id,
+                    o.response
+                ));
+            }
+        }
+        s
+    }
+
+    pub fn to_html(&self) -> String {
+        let t = self.totals();
+        let mut rows = String::new();
+        for o in &self.outcomes {
+            let pass = o.verdict == Verdict::Passed;
+            rows.push_str(&format!(
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n<tr class=\"detail\"><td></td><td colspan=\"5\"><details><summary>exchange</summary><p>{}</p><pre>{}</pre><pre>{}</pre></details></td></tr>\n",
+                if pass { "pass" } else { "fail" },
+                esc(&o.id),
+                esc(&o.title),
+                esc(&o.expected.to_string()),
+                esc(&got(o)),
+                if pass { "pass" } else { "FAIL" },
+                esc(&o.exchange_id),
+                esc(o.reason.as_deref().unwrap_or("as expected")),
+                esc(&o.request),
+                esc(&o.response),
+            ));
+        }
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>E-IOA conformance {run}</title>\n<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}}tr.fail td{{background:#fde8e8}}tr.pass td:nth-child(5){{color:#1a7f37}}tr.fail td:nth-child(5){{color:#b42318;font-weight:bold}}tr.detail td{{border:none;padding-top:0}}pre{{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:8px;font-size:12px}}.badge{{font-weight:bold;color:{color}}}</style></head>\n<body><h1>E-IOA conformance report</h1>\n<p>Run <code>{run}</code> against {target}<br>schema set {set} · {tool} · {started}</p>\n<p class=\"badge\">{result}: {passed} of {total} exchanges passed ({ms:.0} ms)</p>\n<table><thead><tr><th>id</th><th>scenario</th><th>expected</th><th>got</th><th>result</th><th>exchange</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n",
+            run = esc(&self.run_id),
+            target = esc(&self.target),
+            set = esc(&self.schema_set.to_string()),
+            tool = esc(&self.tool),
+            started = self.started_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            result = if self.passed() { "PASSED" } else { "FAILED" },
+            color = if self.passed() { "#1a7f37" } else { "#b42318" },
+            passed = t.passed,
+            total = t.exchanges,
+            ms = self.elapsed_ms,
+        )
+    }
+}
+
+fn got(o: &Outcome) -> String {
+    let ob = &o.observed;
+    if let Some(e) = &ob.error {
+        return format!("error: {e}");
+    }
+    match (&ob.tx_id, &ob.fault) {
+        (Some(t), _) => format!("tx-id {t}"),
+        (None, Some(f)) => format!(
+            "{f} (HTTP {}): {}",
+            ob.status.map_or("-".into(), |s| s.to_string()),
+            ob.fault_message.as_deref().unwrap_or("")
+        ),
+        _ => format!("HTTP {}", ob.status.map_or("-".into(), |s| s.to_string())),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

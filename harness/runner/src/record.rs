@@ -1,0 +1,156 @@
+//! Building [`Outcome`]s from exchanges; the data types live in `eioa-report`.
+
+pub use eioa_report::run::{Expect, Observed, Outcome, RunSummary, Verdict};
+
+use crate::redact::redact_xml;
+use crate::scenarios::{Scenario, Step};
+use eioa_client::{ClientError, Delivery, Exchange};
+use std::time::Duration;
+
+pub(crate) trait OutcomeExt {
+    fn not_built(s: &Scenario, why: &str) -> Outcome;
+    fn from_exchange(
+        s: &Scenario,
+        step_no: usize,
+        step: &Step,
+        observed: Observed,
+        ex: Exchange,
+        elapsed: Duration,
+        redact: bool,
+    ) -> Outcome;
+    fn from_error(
+        s: &Scenario,
+        step_no: usize,
+        step: &Step,
+        e: &ClientError,
+        elapsed: Duration,
+        redact: bool,
+    ) -> Outcome;
+}
+
+fn id(s: &Scenario, step_no: usize) -> String {
+    if step_no == 0 {
+        s.id.to_string()
+    } else {
+        format!("{}#{}", s.id, step_no + 1)
+    }
+}
+
+fn delivery(d: Delivery) -> String {
+    match d {
+        Delivery::NotSent => "not-sent",
+        Delivery::MaybeSent => "maybe-sent",
+        Delivery::Answered => "answered",
+    }
+    .into()
+}
+
+fn body(bytes: &[u8], redact: bool) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if redact {
+        redact_xml(&text)
+    } else {
+        text.into_owned()
+    }
+}
+
+fn base(s: &Scenario, step_no: usize, step: &Step) -> Outcome {
+    Outcome {
+        id: id(s, step_no),
+        scenario: s.id.to_string(),
+        title: s.title.to_string(),
+        category: serde_json::to_value(s.category)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        expected: step.expect,
+        observed: Observed::default(),
+        verdict: Verdict::Failed,
+        reason: None,
+        exchange_id: format!("local-{}", uuid::Uuid::new_v4()),
+        elapsed_ms: 0.0,
+        tls_version: None,
+        server_cert_sha256: None,
+        client_cert_sha256: None,
+        url: String::new(),
+        request: String::new(),
+        response: String::new(),
+    }
+}
+
+impl OutcomeExt for Outcome {
+    fn not_built(s: &Scenario, why: &str) -> Outcome {
+        let step = Step {
+            body: vec![],
+            soap_action: String::new(),
+            expect: Expect::Accepted,
+        };
+        let mut o = base(s, 0, &step);
+        o.reason = Some(format!("the request could not be built: {why}"));
+        o.observed.error = Some(why.to_string());
+        o.observed.delivery = "not-sent".into();
+        o
+    }
+
+    fn from_exchange(
+        s: &Scenario,
+        step_no: usize,
+        step: &Step,
+        observed: Observed,
+        ex: Exchange,
+        elapsed: Duration,
+        redact: bool,
+    ) -> Outcome {
+        let mut o = base(s, step_no, step);
+        o.observed = Observed {
+            delivery: delivery(ex.delivery),
+            ..observed
+        };
+        o.reason = Outcome::judge(step.expect, &o.observed);
+        o.verdict = if o.reason.is_none() {
+            Verdict::Passed
+        } else {
+            Verdict::Failed
+        };
+        if let Some(t) = &o.observed.tx_id {
+            o.exchange_id = t.clone();
+        }
+        o.elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        o.tls_version = ex.tls_version;
+        o.server_cert_sha256 = ex.server_cert_sha256;
+        o.client_cert_sha256 = ex.client_cert_sha256;
+        o.url = ex.url;
+        o.request = body(&ex.request_body, redact);
+        o.response = body(&ex.response_body, redact);
+        o
+    }
+
+    fn from_error(
+        s: &Scenario,
+        step_no: usize,
+        step: &Step,
+        e: &ClientError,
+        elapsed: Duration,
+        redact: bool,
+    ) -> Outcome {
+        let mut o = base(s, step_no, step);
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            msg.push_str(": ");
+            msg.push_str(&inner.to_string());
+            src = inner.source();
+        }
+        o.observed.error = Some(msg);
+        o.observed.delivery = delivery(e.delivery());
+        o.reason = Outcome::judge(step.expect, &o.observed);
+        o.elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        o.request = body(&step.body, redact);
+        if let Some(ex) = e.exchange() {
+            o.url = ex.url.clone();
+            o.tls_version = ex.tls_version.clone();
+            o.server_cert_sha256 = ex.server_cert_sha256.clone();
+        }
+        o
+    }
+}
