@@ -206,16 +206,13 @@ impl Client {
         let response = match http.post(url).headers(headers).body(body).send().await {
             Ok(response) => response,
             Err(err) => {
-                let observed = observed(&rec);
                 return Err(classify(
                     err,
                     exchange,
                     &rec,
                     t0,
-                    &observed,
                     is_tls,
-                    self.connect_timeout,
-                    self.total_timeout,
+                    (self.connect_timeout, self.total_timeout),
                 ));
             }
         };
@@ -359,11 +356,10 @@ fn classify(
     mut exchange: Exchange,
     rec: &Recorder,
     t0: Instant,
-    seen: &Observed,
     is_tls: bool,
-    connect_timeout: Duration,
-    total_timeout: Duration,
+    (connect_timeout, total_timeout): (Duration, Duration),
 ) -> ClientError {
+    let seen = observed(rec);
     // Application data only flows once the server has proved its key (which is when the
     // verifier notes the TLS version). Before that, nothing of the request can have been sent,
     // whatever the HTTP stack calls the failure.
