@@ -38,7 +38,7 @@ pub fn list(records: &[Record]) -> String {
             .client_cert_sha256
             .as_deref()
             .map_or("-".to_string(), |c| c.chars().take(16).collect());
-        let time: String = r.time.chars().take(20).collect();
+        let time: String = r.time.chars().take(19).collect();
         let _ = writeln!(
             out,
             "{:>6}  {:<20}  {:>6}  {:<36}  {:<16}  {}{}",

@@ -33,6 +33,14 @@ enum Command {
     Run(cmd::run::Args),
     /// Show a recorded exchange by tx-id and run its scenario again.
     Replay(cmd::replay::Args),
+    /// Run the standalone mutual-TLS stand-in for FK (journal, fault injection, pacing).
+    MockServer(Box<cmd::mock_server::Args>),
+    /// Make a development PKI for the stand-in.
+    #[command(subcommand)]
+    Certs(cmd::certs::Command),
+    /// List or show the stand-in's journaled exchanges.
+    #[command(subcommand)]
+    Tx(cmd::tx::Command),
     // New subcommands go above this line, one line each.
 }
 
@@ -45,6 +53,9 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Replay(a) => cmd::replay::run(a),
+        Command::MockServer(a) => cmd::mock_server::run(*a),
+        Command::Certs(c) => cmd::certs::run(c),
+        Command::Tx(c) => cmd::tx::run(c),
     };
     exit::finish(result)
 }

@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
+pub mod certs;
 pub mod common;
+pub mod mock_server;
 pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod tx;
 pub mod validate;
