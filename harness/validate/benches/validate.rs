@@ -48,23 +48,34 @@ fn options() -> ValidatorOptions {
 }
 
 fn full_pipeline(c: &mut Criterion) {
-    let validator = Validator::new(SchemaSet::embedded(), options()).expect("embedded set compiles");
+    let validator =
+        Validator::new(SchemaSet::embedded(), options()).expect("embedded set compiles");
     let bad = invalid();
 
     let report = validator.validate(VALID);
-    assert!(report.findings.is_empty(), "fixture must be valid: {:?}", report.findings);
+    assert!(
+        report.findings.is_empty(),
+        "fixture must be valid: {:?}",
+        report.findings
+    );
     let report = validator.validate(&bad);
     let errors = report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    assert!((2..=6).contains(&errors), "expected a few findings, got {:?}", report.findings);
+    assert!(
+        (2..=6).contains(&errors),
+        "expected a few findings, got {:?}",
+        report.findings
+    );
 
     let mut g = c.benchmark_group("validate");
     g.throughput(Throughput::Elements(1));
     g.bench_function("valid", |b| b.iter(|| validator.validate(black_box(VALID))));
-    g.bench_function("invalid", |b| b.iter(|| validator.validate(black_box(&bad))));
+    g.bench_function("invalid", |b| {
+        b.iter(|| validator.validate(black_box(&bad)))
+    });
     g.finish();
 }
 
@@ -79,23 +90,28 @@ impl Drop for SchemaDir {
 
 fn libxml_stages(c: &mut Criterion) {
     let set = SchemaSet::embedded();
-    let dir = SchemaDir(
-        std::env::temp_dir().join(format!("eioa-bench-schemas-{}", std::process::id())),
-    );
+    let dir =
+        SchemaDir(std::env::temp_dir().join(format!("eioa-bench-schemas-{}", std::process::id())));
     set.write_to(&dir.0).expect("write schema set");
-    let payload = dir.0.join(&set.file(Role::Payload).expect("payload schema").name);
+    let payload = dir
+        .0
+        .join(&set.file(Role::Payload).expect("payload schema").name);
     let mut parser = SchemaParserContext::from_file(&payload.to_string_lossy());
-    let mut ctx = SchemaValidationContext::from_parser(&mut parser).expect("payload schema compiles");
+    let mut ctx =
+        SchemaValidationContext::from_parser(&mut parser).expect("payload schema compiles");
 
     let doc = xml::parse_untrusted(VALID).expect("fixture parses");
-    ctx.validate_document(&doc).expect("fixture is schema-valid");
+    ctx.validate_document(&doc)
+        .expect("fixture is schema-valid");
 
     let mut g = c.benchmark_group("stages");
     g.throughput(Throughput::Elements(1));
     g.bench_function("parse", |b| {
         b.iter(|| xml::parse_untrusted(black_box(VALID)).is_ok())
     });
-    g.bench_function("xsd", |b| b.iter(|| ctx.validate_document(black_box(&doc)).is_ok()));
+    g.bench_function("xsd", |b| {
+        b.iter(|| ctx.validate_document(black_box(&doc)).is_ok())
+    });
     g.bench_function("parse+xsd", |b| {
         b.iter(|| {
             let doc = xml::parse_untrusted(black_box(VALID)).expect("fixture parses");
