@@ -41,6 +41,10 @@ enum Command {
     /// List or show the stand-in's journaled exchanges.
     #[command(subcommand)]
     Tx(cmd::tx::Command),
+    /// Generate fictitious notifications, valid or mutated, from a seed.
+    Generate(cmd::generate::Args),
+    /// Fuzz the validator with generated and mutated notifications.
+    Fuzz(cmd::fuzz::Args),
     // New subcommands go above this line, one line each.
 }
 
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Generate(a) => cmd::generate::run(a),
+        Command::Fuzz(a) => cmd::fuzz::run(a),
         Command::Schema(c) => cmd::schema::run(c),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Run(a) => cmd::run::run(a),

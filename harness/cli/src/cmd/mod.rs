@@ -2,6 +2,8 @@
 
 pub mod certs;
 pub mod common;
+pub mod fuzz;
+pub mod generate;
 pub mod mock_server;
 pub mod replay;
 pub mod rules;
