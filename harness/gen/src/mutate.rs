@@ -159,6 +159,8 @@ classes! {
     ChangeBeforeEmployment = "change-before-employment", "andringGallerFrom the day before anstallningsdatum (R008)";
     EmptyName = "empty-name", "a name or address left empty (R014)";
     PhoneLetters = "phone-letters", "letters in a telephone number (R016)";
+    LexicalVariant = "lexical-variant", "a valid document in an unusual but allowed spelling: time zones, 1/0 booleans, CDATA, character references, comments, CRLF (no error)";
+    XsiNil = "xsi-nil", "xsi:nil on an element the schema does not declare nillable (S001)";
 }
 
 const REQUIRED: &[&str] = &[
@@ -671,9 +673,92 @@ pub fn apply(class: MutationClass, n: &Notification, pick: usize) -> Option<Muta
                 Expected::rules(&["EIOA-R016"]),
             )
         }
+        C::LexicalVariant => lexical_variant(n, &d, pick)?,
+        C::XsiNil => {
+            let cands: Vec<usize> = (1..d.els.len()).filter(|&i| d.els[i].leaf).collect();
+            let i = pick_of(&cands, pick)?;
+            let value = if pick / 2 % 2 == 0 { "false" } else { "true" };
+            out(
+                d.add_attribute(
+                    i,
+                    &format!("xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:nil=\"{value}\""),
+                ),
+                class,
+                format!("xsi:nil=\"{value}\" on {}", d.path(i)),
+                Expected {
+                    errors: ["EIOA-S001".to_string()].into(),
+                    s001_kinds: None,
+                },
+            )
+        }
     };
     let _ = root;
     Some(m)
+}
+
+/// Allowed spellings the generator never writes; the document stays valid.
+fn lexical_variant(n: &Notification, d: &Doc, pick: usize) -> Option<Mutated> {
+    let class = MutationClass::LexicalVariant;
+    let valid = Expected::valid();
+    let first = |name: &str| d.find(name).next();
+    let variant = pick % 9;
+    let (xml, detail) = match variant {
+        0 | 1 => {
+            let i = first("anstallningsdatum")?;
+            let tz = if variant == 0 { "Z" } else { "+01:00" };
+            (d.set_value(i, &format!("{}{tz}", d.value(i))), format!("anstallningsdatum with time zone {tz}"))
+        }
+        2 => {
+            let i = first("narstaende")?;
+            let v = if n.assistent.narstaende { "1" } else { "0" };
+            (d.set_value(i, v), format!("narstaende = {v}"))
+        }
+        3 => {
+            let i = first("personnummer")?;
+            (d.set_value(i, &format!("\n      {}\t ", d.value(i))), "white space around a personnummer (xs:token)".into())
+        }
+        4 => {
+            let i = first("efternamn")?;
+            let raw = n.person.efternamn.replace("]]>", "");
+            if raw != n.person.efternamn {
+                return None;
+            }
+            (d.set_value(i, &format!("<![CDATA[{raw}]]>")), "efternamn in CDATA".into())
+        }
+        5 => {
+            let i = first("fornamn")?;
+            let v = &n.person.fornamn;
+            let c = v.chars().next()?;
+            let rest: String = eioa_model_escape(&v[c.len_utf8()..]);
+            (d.set_value(i, &format!("&#{};{rest}", c as u32)), "fornamn starts with a character reference".into())
+        }
+        6 => {
+            let i = first("telefonnummerAnordnare")?;
+            let v = d.value(i);
+            let (a, b) = v.split_at(v.len() / 2);
+            let mut lines = d.lines.clone();
+            let at = d.els[i].first;
+            lines.insert(at, format!("{}<!-- fiktiv kommentar -->", d.indent(i)));
+            let doc = Doc::render(&lines);
+            let doc = doc.replacen(&format!(">{v}<"), &format!(">{a}<!-- k -->{b}<"), 1);
+            (doc, "comments between elements and inside a value".into())
+        }
+        7 => (Doc::render(&d.lines).replace('\n', "\r\n"), "CRLF line endings".into()),
+        _ => (
+            d.add_attribute(
+                0,
+                &format!("xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"{PAYLOAD_NS} anmalan_fran_arbetsgivare_extern_v1.xsd\""),
+            ),
+            "xsi:schemaLocation with a namespace/location pair".into(),
+        ),
+    };
+    Some(out(xml, class, detail, valid))
+}
+
+fn eioa_model_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Valid notifications and one mutation of `class` applied to each, with the
