@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generated-and-validated cases per second, release build, on 1 and 2 threads.
-# Every case is generated (proptest strategies), mutated for 32 of 33 classes,
+# Every case is generated (proptest strategies), mutated for 34 of 35 classes,
 # validated by libxml2 + the business rules, and re-read by the model's parser.
 #
 #   bench/gen/run.sh [CASES]      (default 100000)
