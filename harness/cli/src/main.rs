@@ -41,6 +41,10 @@ enum Command {
     /// List or show the stand-in's journaled exchanges.
     #[command(subcommand)]
     Tx(cmd::tx::Command),
+    /// Build a SOAP request signed with the harness's test CA.
+    Sign(cmd::sign::Args),
+    /// Send one notification and print the tx-id or the fault.
+    Send(cmd::send::Args),
     /// Generate fictitious notifications, valid or mutated, from a seed.
     Generate(cmd::generate::Args),
     /// Fuzz the validator with generated and mutated notifications.
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Replay(a) => cmd::replay::run(a),
+        Command::Sign(a) => cmd::sign::run(a),
+        Command::Send(a) => cmd::send::run(a),
         Command::MockServer(a) => cmd::mock_server::run(*a),
         Command::Certs(c) => cmd::certs::run(c),
         Command::Tx(c) => cmd::tx::run(c),

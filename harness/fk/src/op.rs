@@ -139,7 +139,14 @@ fn payload(fk: &Fk, bytes: &[u8]) -> Result<Notification, Refusal> {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .collect();
-    if let Some(first) = errors.first() {
+    if let Some(&first) = errors.first() {
+        // On the same element a business rule says more than the schema's pattern
+        // (`YYYYMMDDXXXX` is a placeholder, not just "not 12 digits").
+        let first = errors
+            .iter()
+            .copied()
+            .find(|f| f.rule.starts_with("EIOA-R") && f.path == first.path)
+            .unwrap_or(first);
         let rule = match first.rule.get(..6) {
             Some("EIOA-X") => &rules::X002_PAYLOAD_XML,
             Some("EIOA-R") => &rules::X004_PAYLOAD_RULES,

@@ -89,7 +89,9 @@ fn mask_digits(s: &str) -> String {
             let j = (i..b.len())
                 .find(|&k| !b[k].is_ascii_digit())
                 .unwrap_or(b.len());
-            if j - i == 12 {
+            // A UUID's last group can be twelve digits too: it follows a `-`.
+            let in_uuid = i > 0 && (b[i - 1] == b'-' || b[i - 1].is_ascii_hexdigit());
+            if j - i == 12 && !in_uuid {
                 out.push_str(&s[i..i + 8]);
                 out.push_str("XXXX");
             } else {
@@ -120,6 +122,12 @@ mod tests {
             "organisation numbers are not personal data: {r}"
         );
         assert!(!r.contains("9828"));
+    }
+
+    #[test]
+    fn leaves_uuids_alone() {
+        let x = "<tx-id>4a8db4b8-bc29-4406-901c-123456789012</tx-id>";
+        assert_eq!(redact_xml(x), x);
     }
 
     #[test]

@@ -490,7 +490,8 @@ fn strip_namespaces(m: &str) -> String {
     let mut rest = m;
     while let Some(i) = rest.find('{') {
         match rest[i..].find('}') {
-            Some(j) if !rest[i + 1..i + j].contains(' ') => {
+            // `{urn:…}` or `{http://…}`, not a regex quantifier such as `{12}`.
+            Some(j) if rest[i + 1..i + j].contains(':') && !rest[i + 1..i + j].contains(' ') => {
                 out.push_str(&rest[..i]);
                 rest = &rest[i + j + 1..];
             }

@@ -9,5 +9,7 @@ pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod send;
+pub mod sign;
 pub mod tx;
 pub mod validate;
