@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// Trust anchor for signer certificates (PEM or DER); repeatable.
     #[arg(long = "trust-anchor")]
     pub trust_anchors: Vec<PathBuf>,
+    /// Do not trust the harness's embedded test CA (fixtures/pki) for signatures;
+    /// e.g. with --trust-anchor set to BankID's test root.
+    #[arg(long)]
+    pub no_test_ca: bool,
 
     /// Minimum milliseconds between two calls of one client (0 = do not observe).
     #[arg(long, default_value_t = 1000)]
@@ -178,6 +182,11 @@ impl ServeArgs {
             }
         };
         let mut fk = FkConfig::new(Arc::new(validator));
+        if !self.no_test_ca {
+            // The harness's own test CA, so that `eioa sign` requests are accepted.
+            fk.trust_anchors
+                .push(eioa_sign::TestPki::embedded_ca_der().context("load the embedded test CA")?);
+        }
         for path in &self.trust_anchors {
             fk.trust_anchors.extend(load_certs(path)?);
         }

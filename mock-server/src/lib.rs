@@ -14,7 +14,7 @@ pub mod faults;
 pub mod inprocess;
 pub mod journal;
 pub mod pacing;
-pub mod redact;
+pub use eioa_model::redact;
 pub mod server;
 pub mod tls;
 pub mod txview;

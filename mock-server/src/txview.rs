@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::journal::Record;
-use crate::redact::{mask_identity_numbers, redact_xml};
+use eioa_model::redact::{mask_identity_numbers, redact_xml};
 
 /// A short label for a record's outcome.
 pub fn outcome(r: &Record) -> String {

@@ -11,6 +11,7 @@
 
 pub mod ident;
 mod read;
+pub mod redact;
 pub mod soap;
 mod write;
 

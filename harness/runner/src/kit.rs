@@ -15,25 +15,7 @@ pub enum KitError {
     Pki(#[source] eioa_sign::SignError),
     #[error("failed to sign")]
     Sign(#[source] eioa_sign::SignError),
-    #[error("failed to prepare the test PKI directory")]
-    Io(#[source] std::io::Error),
 }
-
-const PKI_FILES: [(&str, &[u8]); 4] = [
-    ("ca.pem", include_bytes!("../../../fixtures/pki/ca.pem")),
-    (
-        "ca.key.pem",
-        include_bytes!("../../../fixtures/pki/ca.key.pem"),
-    ),
-    (
-        "signer.pem",
-        include_bytes!("../../../fixtures/pki/signer.pem"),
-    ),
-    (
-        "signer.key.pem",
-        include_bytes!("../../../fixtures/pki/signer.key.pem"),
-    ),
-];
 
 /// Everything scenarios need. Signers other than the default are derived from the
 /// embedded keys, so no RSA key is generated at run time.
@@ -53,20 +35,7 @@ impl Kit {
     pub fn load(dir: Option<&std::path::Path>, now: OffsetDateTime) -> Result<Kit, KitError> {
         let pki = match dir {
             Some(d) => TestPki::from_dir(d).map_err(KitError::Pki)?,
-            None => {
-                let tmp = std::env::temp_dir().join(format!(
-                    "eioa-pki-{}-{}",
-                    std::process::id(),
-                    uuid::Uuid::new_v4()
-                ));
-                std::fs::create_dir_all(&tmp).map_err(KitError::Io)?;
-                for (name, bytes) in PKI_FILES {
-                    std::fs::write(tmp.join(name), bytes).map_err(KitError::Io)?;
-                }
-                let pki = TestPki::from_dir(&tmp);
-                let _ = std::fs::remove_dir_all(&tmp);
-                pki.map_err(KitError::Pki)?
-            }
+            None => TestPki::embedded().map_err(KitError::Pki)?,
         };
         let key = pki.signer_key_for_tests();
         let spec = |from: OffsetDateTime, to: OffsetDateTime| SignerSpec {

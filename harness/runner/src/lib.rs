@@ -8,13 +8,12 @@
 
 mod kit;
 mod record;
-mod redact;
 mod scenarios;
 
+pub use eioa_model::redact::redact_xml;
 pub use kit::{Branch, Kit, KitError};
 use record::OutcomeExt;
 pub use record::{Expect, Observed, Outcome, RunSummary, Verdict};
-pub use redact::redact_xml;
 pub use scenarios::{suite, Category, Scenario, Step, SuiteName};
 
 use eioa_client::{Client, Target};

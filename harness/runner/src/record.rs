@@ -2,9 +2,9 @@
 
 pub use eioa_report::run::{Expect, Observed, Outcome, RunSummary, Verdict};
 
-use crate::redact::redact_xml;
 use crate::scenarios::{Scenario, Step};
 use eioa_client::{ClientError, Delivery, Exchange};
+use eioa_model::redact::redact_xml;
 use std::time::Duration;
 
 pub(crate) trait OutcomeExt {

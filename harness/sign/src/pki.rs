@@ -25,6 +25,9 @@ const OID_SERIAL: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new
 const OID_O: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.10");
 const OID_C: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.6");
 
+/// A file's name (for messages) and its bytes.
+type NamedBytes = (String, Vec<u8>);
+
 /// A key with its certificate.
 #[derive(Clone)]
 pub struct Signer {
@@ -331,17 +334,57 @@ impl TestPki {
 
     /// Reads what [`TestPki::write_to`] wrote.
     pub fn from_dir(dir: &Path) -> Result<TestPki, SignError> {
+        Self::from_files(&|name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path)
+                .map_err(|source| SignError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
+                .map(|b| (path.display().to_string(), b))
+        })
+    }
+
+    /// The fixed, public test PKI under `fixtures/pki/`, compiled in: what the
+    /// harness signs with and its stand-ins trust when nothing else is configured.
+    pub fn embedded() -> Result<TestPki, SignError> {
+        const FILES: [(&str, &[u8]); 4] = [
+            ("ca.pem", include_bytes!("../../../fixtures/pki/ca.pem")),
+            (
+                "ca.key.pem",
+                include_bytes!("../../../fixtures/pki/ca.key.pem"),
+            ),
+            (
+                "signer.pem",
+                include_bytes!("../../../fixtures/pki/signer.pem"),
+            ),
+            (
+                "signer.key.pem",
+                include_bytes!("../../../fixtures/pki/signer.key.pem"),
+            ),
+        ];
+        Self::from_files(&|name: &str| {
+            FILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, b)| (format!("<embedded>/{n}"), b.to_vec()))
+                .ok_or_else(|| SignError::Read {
+                    path: format!("<embedded>/{name}"),
+                    source: std::io::ErrorKind::NotFound.into(),
+                })
+        })
+    }
+
+    /// The embedded test CA's certificate (DER).
+    pub fn embedded_ca_der() -> Result<Vec<u8>, SignError> {
+        Ok(Self::embedded()?.ca_cert_der().to_vec())
+    }
+
+    fn from_files(
+        read: &dyn Fn(&str) -> Result<NamedBytes, SignError>,
+    ) -> Result<TestPki, SignError> {
         let load = |base: &str| -> Result<Signer, SignError> {
-            let read = |name: String| {
-                let path = dir.join(&name);
-                std::fs::read(&path)
-                    .map_err(|source| SignError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })
-                    .map(|b| (path.display().to_string(), b))
-            };
-            let (cpath, cpem) = read(format!("{base}.pem"))?;
+            let (cpath, cpem) = read(&format!("{base}.pem"))?;
             let (label, der_bytes) = der::pem::decode_vec(&cpem).map_err(|e| SignError::Pem {
                 path: cpath.clone(),
                 what: "certificate",
@@ -359,7 +402,7 @@ impl TestPki {
                 what: "certificate",
                 message: e.to_string(),
             })?;
-            let (kpath, kpem) = read(format!("{base}.key.pem"))?;
+            let (kpath, kpem) = read(&format!("{base}.key.pem"))?;
             let text = String::from_utf8(kpem).map_err(|_| SignError::Pem {
                 path: kpath.clone(),
                 what: "private key",

@@ -262,7 +262,7 @@ fn conformance_run_against_the_stand_in_writes_reports_and_replays() {
     }
     // Reports are redacted: identity numbers keep their date only.
     let html = std::fs::read_to_string(latest.join("report.html")).unwrap();
-    assert!(html.contains("19500315XXXX") && !html.contains("195003159828"));
+    assert!(html.contains("19500315****") && !html.contains("195003159828"));
 
     let tx = outcomes
         .iter()
@@ -325,4 +325,93 @@ fn sign_then_send_the_request() {
 
 fn uuid_like(s: &str) -> bool {
     s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+/// The standalone stand-in over mutual TLS, driven by the same `eioa run` (and so
+/// the same client) that drives FK's test address.
+#[test]
+fn conformance_run_over_mutual_tls_against_the_standalone_stand_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = tmp.path().join("pki");
+    let o = eioa(&["certs", "init", pki.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_eioa"))
+        .args([
+            "mock-server",
+            "--pki-dir",
+            pki.to_str().unwrap(),
+            "--listen",
+            &listen,
+            "--pace-ms",
+            "0",
+        ])
+        .arg("--data-dir")
+        .arg(tmp.path().join("journal"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stand-in did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("https://{listen}/shs2/FK.EIOA.AnmalanArbetsgivare.ext");
+    let out = tmp.path().join("reports");
+    let p = |f: &str| pki.join(f).to_str().unwrap().to_string();
+    let o = eioa(&[
+        "run",
+        "--target",
+        &url,
+        "--cert",
+        &p("client.pem"),
+        "--key",
+        &p("client.key"),
+        "--ca",
+        &p("ca.pem"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // Without a client certificate the handshake is refused: nothing is judged as an FK answer.
+    let refused = eioa(&[
+        "send",
+        "--target",
+        &url,
+        "--ca",
+        &p("ca.pem"),
+        "--sign-test",
+        "fixtures/valid/egen-foretagare.xml",
+    ]);
+    let journal = eioa(&[
+        "tx",
+        "list",
+        "--data-dir",
+        tmp.path().join("journal").to_str().unwrap(),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("latest/summary.json")).unwrap()).unwrap();
+    let first = &summary["outcomes"][0];
+    assert!(
+        first["tls_version"].as_str().unwrap().starts_with("TLSv1."),
+        "{first}"
+    );
+    assert!(first["client_cert_sha256"].is_string(), "{first}");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let tx = first["observed"]["tx_id"].as_str().unwrap();
+    assert!(
+        text(&journal.stdout).contains(tx),
+        "every tx-id the client got is journaled"
+    );
 }

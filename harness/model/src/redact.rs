@@ -1,8 +1,8 @@
-//! Redaction of personal data in journal output: identity numbers keep their date
-//! part and lose the last four digits, person names shrink to initials.
+//! Redaction of personal data in anything shown from a real exchange (reports,
+//! journals): identity numbers keep their date part and lose the last four digits,
+//! person names shrink to initials.
 //!
-//! The journal itself stores what clients sent, byte for byte; redaction happens
-//! when it is shown.
+//! Stores keep what was sent, byte for byte; redaction happens when it is shown.
 
 use base64::Engine as _;
 
@@ -18,7 +18,9 @@ pub fn mask_identity_numbers(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
+        // A UUID's last group can be twelve digits: it follows `-` or a hex letter.
+        let in_token = i > 0 && (b[i - 1] == b'-' || b[i - 1].is_ascii_alphanumeric());
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) && !in_token {
             let start = i;
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
@@ -150,6 +152,12 @@ mod tests {
             mask_identity_numbers("åäö 194001019802"),
             "åäö 19400101****"
         );
+    }
+
+    #[test]
+    fn leaves_uuids_alone() {
+        let x = "<tx-id>4a8db4b8-bc29-4406-901c-123456789012</tx-id>";
+        assert_eq!(redact_xml(x), x);
     }
 
     #[test]
