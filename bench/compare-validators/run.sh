@@ -229,6 +229,14 @@ for r in json.load(open(sys.argv[1]))["results"]:
     print("  %-8s mean %.2f ms, median %.2f ms, min %.2f ms, %d runs"
           % (name, r["mean"] * 1e3, r["median"] * 1e3, r["min"] * 1e3, len(r["times"])))
 ' "$WORK/cold.json" 2>/dev/null || true
+    if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
+        # CPU time per run does not grow while the run waits for a core.
+        for c in "${cmds[@]}"; do
+            # shellcheck disable=SC2086 # the command is split on purpose
+            ms="$(perf stat -r 30 -x, -e task-clock $c 2>&1 >/dev/null | awk -F, '/task-clock/ { printf "%.2f", $1 }')"
+            [ -n "$ms" ] && printf '  %-8s CPU per run %s ms (perf stat task-clock, 30 runs)\n' "$(basename "${c%% *}")" "$ms"
+        done
+    fi
     # The target is checked on the median: one stall behind another process moves the mean.
     COLD_MS="$("$PYTHON" -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$WORK/cold.json" 2>/dev/null || true)"
 else
