@@ -20,9 +20,9 @@ use std::path::PathBuf;
 
 const VALID: &[u8] = include_bytes!("../../../fixtures/valid/anordnare-inom-ees.xml");
 
-/// The valid fixture with three mistakes: a wrong check digit in the assistant's
-/// personnummer (EIOA-R002) and in the organisationsnummer (EIOA-R003), and letters in
-/// a telephone number (schema pattern and EIOA-R016).
+/// The valid fixture with four mistakes: a wrong check digit in the assistant's
+/// personnummer (EIOA-R002) and in the organisationsnummer (EIOA-R003), letters in a
+/// telephone number (EIOA-R016) and `ja` for a boolean (EIOA-S001).
 fn invalid() -> Vec<u8> {
     let s = std::str::from_utf8(VALID).expect("fixture is UTF-8");
     let out = s
@@ -31,6 +31,10 @@ fn invalid() -> Vec<u8> {
             "<personnummer>199204129862</personnummer>",
         )
         .replace("5566778899", "5566778898")
+        .replace(
+            "<narstaende>false</narstaende>",
+            "<narstaende>ja</narstaende>",
+        )
         .replace(
             "<telefonnummerAnordnare>08-123 456 78</telefonnummerAnordnare>",
             "<telefonnummerAnordnare>08-SKRIV-HIT</telefonnummerAnordnare>",
@@ -64,9 +68,9 @@ fn full_pipeline(c: &mut Criterion) {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    assert!(
-        (2..=6).contains(&errors),
-        "expected a few findings, got {:?}",
+    assert_eq!(
+        errors, 4,
+        "expected four findings, got {:?}",
         report.findings
     );
 
