@@ -259,8 +259,12 @@ fn load_certs(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
 /// Starts the server and blocks until ctrl-c or SIGTERM.
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let cfg = args.to_config()?;
+    let schema_set = cfg.fk.validator.info().clone();
+    let anchors = cfg.fk.trust_anchors.len();
     let stats = crate::server::run_until_signal(cfg, |s: &RunningServer| {
         eprintln!("eioa-mock-server: listening on {}", s.url());
+        eprintln!("eioa-mock-server: schema set   {schema_set}");
+        eprintln!("eioa-mock-server: signer trust {anchors} anchor(s)");
         eprintln!("eioa-mock-server: endpoint     {}", s.endpoint());
         eprintln!(
             "eioa-mock-server: journal      {}",

@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         let url = stand_in.as_ref().map(|s| s.endpoint_url());
         let (target, client) = args.conn.client(url.as_deref())?;
-        eprintln!("sending {} bytes to {target}", body.len());
+        eprintln!("sending {} bytes to {target} (schema set {})", body.len(), validator.info());
         let ex = match client.post_soap(&target, SOAP_ACTION, body).await {
             Ok(ex) => ex,
             Err(e) => {
