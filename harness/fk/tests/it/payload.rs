@@ -64,5 +64,8 @@ fn marker_false_is_rejected() {
     // The schema's enumeration error and rule R013 both name the element; the
     // answer leads with the rule, which says what to do instead.
     let m = expect_xml_error(&send_payload(bad.into_bytes()), "FK-X004");
-    assert!(m.contains("assistentAnstalldAvAnordnare") && m.contains("EIOA-R013"), "{m}");
+    assert!(
+        m.contains("assistentAnstalldAvAnordnare") && m.contains("EIOA-R013"),
+        "{m}"
+    );
 }
