@@ -15,6 +15,7 @@
 # --no-client-auth, for comparison with a well-known tool.
 #
 # Client and server share this machine's cores: the numbers are for both together.
+# EIOA_SKIP_BUILD=1 uses the eioa binary already built in target/release.
 # Pacing observation is off (--pace-ms 0): every call comes from one certificate, so
 # with the default each record would carry a pacing finding.
 set -euo pipefail
@@ -31,7 +32,11 @@ ACTION='urn:shs:emottagning:SkickaAnmalanFranArbetsgivareResponder:1:SkickaAnmal
 OP_PATH=/shs2/FK.EIOA.AnmalanArbetsgivare.ext
 
 echo "== build"
-cargo build --release -p eioa-cli
+if [ "${EIOA_SKIP_BUILD:-0}" = 1 ]; then
+  echo "EIOA_SKIP_BUILD=1: using the eioa binary already in target/release"
+else
+  cargo build --release -p eioa-cli
+fi
 CARGO_TARGET_DIR="$ROOT/target/mock-load-driver" \
   cargo build --release --manifest-path bench/mock-load/driver/Cargo.toml
 EIOA="$ROOT/target/release/eioa"

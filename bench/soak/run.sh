@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Crash soak of the standalone stand-in's durable journal, on 127.0.0.1.
 #
-#   bench/soak/run.sh [TOTAL] [CONNECTIONS] [KILL_PERCENT]   (defaults: 100000 64 40)
+#   bench/soak/run.sh [TOTAL] [CONNECTIONS] [KILL_PERCENTS]   (defaults: 100000 64 40)
 #
 # Starts `eioa mock-server` (mutual TLS, --journal-durability fsync) and sends TOTAL
 # signed calls over CONNECTIONS keep-alive connections with `eioa-load-driver soak`,
-# which appends each tx-id to a file the moment it arrives. When KILL_PERCENT of the
-# tx-ids are in, the server is killed with SIGKILL, the journal is scanned as the
-# crash left it, and the server is restarted on the same data directory; the clients
+# which appends each tx-id to a file the moment it arrives. When KILL_PERCENTS (a
+# comma list, e.g. 20,40,60,80) of the tx-ids are in, the server is killed with
+# SIGKILL, the journal is scanned as the crash left it (an independent reader), and
+# the server is restarted on the same data directory; the clients
 # reconnect and carry on (a call whose connection broke is counted and sent again).
 # At the end it checks:
 #   - the clients received TOTAL tx-ids, all distinct;
@@ -16,7 +17,8 @@
 #     independent reader of the framing (scan_journal.py) finds every segment
 #     consumed exactly by frames with valid CRCs and sequence numbers without gaps.
 # Prints the counts and PASS or FAIL; exits 1 on FAIL, 2 on a set-up error.
-# Bounded: the driver gives up after SOAK_MAX_SECONDS (default 900).
+# Bounded: the driver gives up after SOAK_MAX_SECONDS (default 900). EIOA_SKIP_BUILD=1
+# uses the eioa binary already built in target/release.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +33,11 @@ ACTION='urn:shs:emottagning:SkickaAnmalanFranArbetsgivareResponder:1:SkickaAnmal
 OP_PATH=/shs2/FK.EIOA.AnmalanArbetsgivare.ext
 
 echo "== build"
-cargo build --release -p eioa-cli
+if [ "${EIOA_SKIP_BUILD:-0}" = 1 ]; then
+  echo "EIOA_SKIP_BUILD=1: using the eioa binary already in target/release"
+else
+  cargo build --release -p eioa-cli
+fi
 CARGO_TARGET_DIR="$ROOT/target/mock-load-driver" \
   cargo build --release --manifest-path bench/mock-load/driver/Cargo.toml
 EIOA="$ROOT/target/release/eioa"
@@ -77,7 +83,7 @@ start_server() {
 }
 
 echo "== $(date -u +%FT%TZ) $(nproc) cores; load: $(uptime | sed 's/.*load average: //')"
-echo "   $TOTAL calls, $CONNS connections, SIGKILL at ${KILL_PCT} %, outage ${OUTAGE_S} s"
+echo "   $TOTAL calls, $CONNS connections, SIGKILL at ${KILL_PCT} %, outage ${OUTAGE_S} s each"
 start_server
 T0=$(date +%s.%N)
 "$DRIVER" soak --addr "127.0.0.1:$PORT" --ca "$PKI/ca.pem" \
@@ -87,28 +93,28 @@ T0=$(date +%s.%N)
   >"$WORK/driver.out" 2>&1 &
 DRIVER_PID=$!
 
-KILL_AT=$((TOTAL * KILL_PCT / 100))
-killed=no
-while kill -0 "$DRIVER_PID" 2>/dev/null; do
-  n=$(wc -l <"$TXIDS")
-  if [ "$n" -ge "$KILL_AT" ]; then
-    kill -KILL "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    at=$(wc -l <"$TXIDS")
-    echo "== SIGKILL after $at tx-ids received ($(awk -v a="$(date +%s.%N)" -v b="$T0" 'BEGIN{printf "%.1f", a-b}') s)"
-    echo -n "   journal as the crash left it: "
-    python3 bench/soak/scan_journal.py "$DATA" | tr '\n' ' '
-    echo
-    killed=yes
-    sleep "$OUTAGE_S"
-    start_server
-    echo "== restarted on the same data directory"
-    break
-  fi
-  sleep 0.05
+IFS=, read -r -a KILL_AT_PCTS <<<"$KILL_PCT"
+kills=0
+for pct in "${KILL_AT_PCTS[@]}"; do
+  kill_at=$((TOTAL * pct / 100))
+  while kill -0 "$DRIVER_PID" 2>/dev/null && [ "$(wc -l <"$TXIDS")" -lt "$kill_at" ]; do
+    sleep 0.05
+  done
+  kill -0 "$DRIVER_PID" 2>/dev/null || break
+  kill -KILL "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  kills=$((kills + 1))
+  echo "== SIGKILL $kills after $(wc -l <"$TXIDS") tx-ids received" \
+    "($(awk -v a="$(date +%s.%N)" -v b="$T0" 'BEGIN{printf "%.1f", a-b}') s)"
+  echo -n "   journal as the crash left it: "
+  python3 bench/soak/scan_journal.py "$DATA" | tr '\n' ' '
+  echo
+  sleep "$OUTAGE_S"
+  start_server
+  echo "== restarted on the same data directory"
 done
-if [ "$killed" = no ]; then
-  echo "FAIL: the clients finished before ${KILL_PCT} % (nothing was killed)"
+if [ "$kills" != "${#KILL_AT_PCTS[@]}" ]; then
+  echo "FAIL: the clients finished before every kill point ($KILL_PCT %): $kills kill(s)"
   cat "$WORK/driver.out"
   exit 1
 fi
@@ -121,6 +127,8 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 
+echo "server's open-time repair: $(grep -c 'torn tail' "$WORK/server.log" || true) torn tail(s) cut in $kills restart(s)"
+grep 'torn tail' "$WORK/server.log" | sed 's/^/  /' || true
 echo "== checks ($(awk -v a="$T1" -v b="$T0" 'BEGIN{printf "%.1f", a-b}') s of load; load: $(uptime | sed 's/.*load average: //'))"
 fail=0
 received=$(wc -l <"$TXIDS")
@@ -129,7 +137,9 @@ echo "client: driver exit $driver_rc, tx-ids received $received, distinct $disti
 [ "$driver_rc" = 0 ] && [ "$received" = "$TOTAL" ] && [ "$distinct" = "$TOTAL" ] || fail=1
 
 list_rc=0
+L0=$(date +%s.%N)
 "$EIOA" tx list --data-dir "$DATA" >"$WORK/tx-list.txt" 2>"$WORK/tx-list.err" || list_rc=$?
+echo "eioa tx list over $(du -sh "$DATA" | cut -f1): $(awk -v a="$(date +%s.%N)" -v b="$L0" 'BEGIN{printf "%.1f", a-b}') s"
 awk 'NR > 1 && length($4) == 36 {print $4}' "$WORK/tx-list.txt" | sort -u >"$WORK/journal-tx-ids.txt"
 records=$(($(wc -l <"$WORK/tx-list.txt") - 1))
 in_journal=$(wc -l <"$WORK/journal-tx-ids.txt")
