@@ -54,7 +54,9 @@ struct Opts {
 
 fn parse_args() -> Res<Opts> {
     let mut args = std::env::args().skip(1);
-    let mode = args.next().ok_or("usage: eioa-load-driver load|soak --addr … (see the source)")?;
+    let mode = args
+        .next()
+        .ok_or("usage: eioa-load-driver load|soak --addr … (see the source)")?;
     if mode != "load" && mode != "soak" {
         return Err(format!("unknown mode `{mode}` (load or soak)"));
     }
@@ -132,9 +134,7 @@ fn tls_connector(o: &Opts) -> Res<TlsConnector> {
 fn request_bytes(o: &Opts) -> Vec<u8> {
     let mut r = Vec::new();
     let method = if o.body.is_some() { "POST" } else { "GET" };
-    r.extend_from_slice(
-        format!("{method} {} HTTP/1.1\r\nHost: {}\r\n", o.path, o.addr).as_bytes(),
-    );
+    r.extend_from_slice(format!("{method} {} HTTP/1.1\r\nHost: {}\r\n", o.path, o.addr).as_bytes());
     if let Some(body) = &o.body {
         r.extend_from_slice(b"Content-Type: text/xml; charset=utf-8\r\n");
         if let Some(a) = &o.soap_action {
@@ -417,7 +417,10 @@ async fn soak(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
                                     let line = format!("{tx}\n");
                                     let mut f = out.lock().unwrap_or_else(|e| e.into_inner());
                                     if f.write_all(line.as_bytes()).is_err() {
-                                        eprintln!("eioa-load-driver: cannot write {}", o.txids.as_deref().unwrap_or(""));
+                                        eprintln!(
+                                            "eioa-load-driver: cannot write {}",
+                                            o.txids.as_deref().unwrap_or("")
+                                        );
                                     }
                                     counters.ok.fetch_add(1, Ordering::Relaxed);
                                 }
