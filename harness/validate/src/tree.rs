@@ -1,11 +1,9 @@
-//! A tolerant element tree with source positions, for the business rules and for
-//! placing schema findings. Built only after libxml2 accepted the document as
-//! well-formed; it never rejects what the schema would (rules must still run on
-//! schema-invalid documents to name placeholders and the like).
+//! The element tree the business rules read, taken from the document libxml2 has
+//! already parsed (so every encoding libxml2 reads, the rules read too, and nothing
+//! is parsed twice). Lines come from libxml2; columns are found on the source line.
 
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use libxml::readonly::RoNode;
+use libxml::tree::{Document, NodeType};
 
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -16,9 +14,10 @@ pub struct Node {
     pub line: u32,
     pub column: u32,
     pub children: Vec<usize>,
+    /// Text content (only filled for elements without element children).
     pub text: String,
-    /// (qualified name, value), namespace declarations excluded.
-    pub attrs: Vec<(String, String)>,
+    /// `xsi:schemaLocation` of this element, if any.
+    pub schema_location: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -26,90 +25,85 @@ pub struct Tree {
     pub nodes: Vec<Node>,
 }
 
+const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// A notification has about 40 elements; anything far beyond is not walked further
+/// (the schema findings already say what is wrong with such a document).
+const MAX_NODES: usize = 10_000;
+
+/// The line libxml2 recorded for a node.
+#[allow(unsafe_code)]
+fn line_of(node: RoNode) -> u32 {
+    // SAFETY: `node` points into a live document owned by the caller; xmlGetLineNo
+    // only reads the node's line field (and its text siblings for large lines).
+    let l = unsafe { libxml::bindings::xmlGetLineNo(node.node_ptr()) };
+    u32::try_from(l).unwrap_or(0)
+}
+
 impl Tree {
-    pub fn parse(src: &str) -> Result<Tree, String> {
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        let pos = |off: usize| -> (u32, u32) {
-            let l = line_starts.partition_point(|&s| s <= off).max(1) - 1;
-            let col = src[line_starts[l]..off.min(src.len())].chars().count() + 1;
-            (l as u32 + 1, col as u32)
+    /// Walks `doc`. `source` (the document as text, when it could be decoded) is only
+    /// used to find columns.
+    pub fn from_doc(doc: &Document, source: Option<&str>) -> Tree {
+        let mut tree = Tree {
+            nodes: Vec::with_capacity(48),
         };
-        let mut reader = NsReader::from_str(src);
-        reader.config_mut().expand_empty_elements = true;
-        let mut tree = Tree::default();
-        let mut stack: Vec<usize> = Vec::new();
-        loop {
-            let start = reader.buffer_position() as usize;
-            let (ns, ev) = reader.read_resolved_event().map_err(|e| e.to_string())?;
-            match ev {
-                Event::Start(s) => {
-                    let name = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
-                    let ns = match ns {
-                        ResolveResult::Bound(n) => {
-                            Some(String::from_utf8_lossy(n.as_ref()).into_owned())
-                        }
-                        _ => None,
-                    };
-                    let parent_path = stack
-                        .last()
-                        .map_or(String::new(), |&p| tree.nodes[p].path.clone());
-                    let (line, column) = pos(start);
-                    let attrs = s
-                        .attributes()
-                        .flatten()
-                        .filter(|a| {
-                            let k = a.key.as_ref();
-                            k != b"xmlns" && !k.starts_with(b"xmlns:")
-                        })
-                        .map(|a| {
-                            (
-                                String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                                a.unescape_value()
-                                    .map(|v| v.into_owned())
-                                    .unwrap_or_default(),
-                            )
-                        })
-                        .collect();
-                    let id = tree.nodes.len();
-                    tree.nodes.push(Node {
-                        ns,
-                        path: format!("{parent_path}/{name}"),
-                        name,
-                        line,
-                        column,
-                        children: vec![],
-                        text: String::new(),
-                        attrs,
-                    });
-                    if let Some(&p) = stack.last() {
-                        tree.nodes[p].children.push(id);
-                    }
-                    stack.push(id);
-                }
-                Event::End(_) => {
-                    stack.pop();
-                }
-                Event::Text(t) => {
-                    if let Some(&p) = stack.last() {
-                        let s = t
-                            .unescape()
-                            .map(|c| c.into_owned())
-                            .unwrap_or_else(|_| String::from_utf8_lossy(&t).into_owned());
-                        tree.nodes[p].text.push_str(&s);
-                    }
-                }
-                Event::CData(c) => {
-                    if let Some(&p) = stack.last() {
-                        tree.nodes[p].text.push_str(&String::from_utf8_lossy(&c));
-                    }
-                }
-                Event::Eof => break,
-                _ => {}
+        let Some(root) = doc.get_root_readonly() else {
+            return tree;
+        };
+        let lines: Vec<&str> = source.map(|s| s.split('\n').collect()).unwrap_or_default();
+        let mut seen_on_line: std::collections::HashMap<(u32, String), usize> = Default::default();
+        let mut stack: Vec<(RoNode, Option<usize>)> = vec![(root, None)];
+        while let Some((node, parent)) = stack.pop() {
+            if tree.nodes.len() >= MAX_NODES {
+                break;
+            }
+            let name = node.get_name();
+            let ns = node.get_namespace();
+            let prefix = ns
+                .as_ref()
+                .map(|n| n.get_prefix())
+                .filter(|p| !p.is_empty());
+            let line = line_of(node);
+            let qname = match &prefix {
+                Some(p) => format!("{p}:{name}"),
+                None => name.clone(),
+            };
+            let nth = seen_on_line.entry((line, qname.clone())).or_insert(0);
+            let column = column_of(&lines, line, &qname, *nth);
+            *nth += 1;
+            let path = match parent {
+                Some(p) => format!("{}/{name}", tree.nodes[p].path),
+                None => format!("/{name}"),
+            };
+            let id = tree.nodes.len();
+            let element_children: Vec<RoNode> = node
+                .get_child_nodes()
+                .into_iter()
+                .filter(|c| c.get_type() == Some(NodeType::ElementNode))
+                .collect();
+            let text = if element_children.is_empty() {
+                node.get_content()
+            } else {
+                String::new()
+            };
+            tree.nodes.push(Node {
+                ns: ns.map(|n| n.get_href()),
+                name,
+                path,
+                line,
+                column,
+                children: vec![],
+                text,
+                schema_location: node.get_property_ns("schemaLocation", XSI_NS),
+            });
+            if let Some(p) = parent {
+                tree.nodes[p].children.push(id);
+            }
+            // Reverse so that children are visited, and numbered, in document order.
+            for c in element_children.into_iter().rev() {
+                stack.push((c, Some(id)));
             }
         }
-        Ok(tree)
+        tree
     }
 
     pub fn root(&self) -> Option<&Node> {
@@ -140,4 +134,41 @@ impl Tree {
             .or_else(|| self.nodes.iter().find(on_line))
             .map(|n| (n.path.clone(), n.column))
     }
+}
+
+/// 1-based column of the `nth` start tag `<qname` on `line`; 0 when unknown.
+fn column_of(lines: &[&str], line: u32, qname: &str, nth: usize) -> u32 {
+    let Some(text) = line.checked_sub(1).and_then(|l| lines.get(l as usize)) else {
+        return 0;
+    };
+    let needle = format!("<{qname}");
+    let mut from = 0;
+    let mut found = 0;
+    while let Some(i) = text[from..].find(&needle) {
+        let at = from + i;
+        let after = text[at + needle.len()..].chars().next();
+        if after.is_none_or(|c| c.is_whitespace() || c == '>' || c == '/') {
+            if found == nth {
+                return text[..at].chars().count() as u32 + 1;
+            }
+            found += 1;
+        }
+        from = at + needle.len();
+    }
+    0
+}
+
+/// Whether the parsed document carries a DOCTYPE (internal or external subset).
+pub fn has_dtd(doc: &Document) -> bool {
+    let Some(root) = doc.get_root_readonly() else {
+        return false;
+    };
+    let mut cur = root.get_prev_sibling();
+    while let Some(n) = cur {
+        if n.get_type() == Some(NodeType::DTDNode) {
+            return true;
+        }
+        cur = n.get_prev_sibling();
+    }
+    false
 }

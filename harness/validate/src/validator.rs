@@ -3,7 +3,7 @@
 use crate::finding::{Finding, Report, Severity};
 use crate::rules;
 use crate::schema::{Role, SchemaSet, SchemaSetInfo};
-use crate::tree::Tree;
+use crate::tree::{has_dtd, Tree};
 use crate::xml::{parse_with_diagnostics, Diag};
 use crate::Error;
 use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
@@ -146,19 +146,18 @@ impl Validator {
             return Report { findings };
         };
         // A DOCTYPE is refused before libxml2 sees the document: nothing in it is ever
-        // loaded or expanded, whatever the parser's defaults.
-        if let Some(offset) = doctype_offset(bytes) {
-            let (line, column) = line_col(bytes, offset);
-            findings.push(Finding {
-                rule: "EIOA-X005".into(),
-                severity: Severity::Error,
-                line,
-                column,
-                path: None,
-                message: "the document has a DOCTYPE; DTDs and entity declarations are never loaded or expanded here and have no place in a notification".into(),
-                hint: hint("remove the <!DOCTYPE …> declaration and any entity references"),
-                kind: None,
-            });
+        // loaded or expanded, whatever the parser's defaults. The scan runs on the
+        // decoded text, so UTF-16 documents are covered too.
+        let doctype = match &text {
+            Some(t) => doctype_offset(t.as_bytes()).map(|o| line_col(t.as_bytes(), o)),
+            None => doctype_offset(bytes).map(|o| line_col(bytes, o)),
+        };
+        if let Some((line, column)) = doctype {
+            findings.push(doctype_finding(line, column));
+            return Report { findings };
+        }
+        if let Some(f) = too_many_attributes(bytes) {
+            findings.push(f);
             return Report { findings };
         }
         let doc = match parse_with_diagnostics(bytes) {
@@ -168,13 +167,42 @@ impl Validator {
                 return Report { findings };
             }
         };
-        let tree = text.as_deref().and_then(|t| Tree::parse(t).ok());
+        // Second net, for encodings the scan above cannot read.
+        if has_dtd(&doc) {
+            findings.push(doctype_finding(1, 1));
+            return Report { findings };
+        }
+        // Columns only: an encoding we do not decode is read as far as it is ASCII.
+        let lossy;
+        let source = match text.as_deref() {
+            Some(t) => t,
+            None => {
+                lossy = String::from_utf8_lossy(bytes);
+                &lossy
+            }
+        };
+        let tree = Tree::from_doc(&doc, Some(source));
         let xsd = self.with_context(role, |ctx| ctx.validate_document(&doc));
         match xsd {
             Ok(Ok(())) => {}
             Ok(Err(errors)) => {
-                for e in &errors {
-                    findings.push(schema_finding(&Diag::from_structured(e), tree.as_ref()));
+                for e in errors.iter().take(MAX_SCHEMA_FINDINGS) {
+                    findings.push(schema_finding(&Diag::from_structured(e), Some(&tree)));
+                }
+                if errors.len() > MAX_SCHEMA_FINDINGS {
+                    findings.push(Finding {
+                        rule: "EIOA-S001".into(),
+                        severity: Severity::Error,
+                        line: 0,
+                        column: 0,
+                        path: None,
+                        message: format!(
+                            "and {} more schema errors",
+                            errors.len() - MAX_SCHEMA_FINDINGS
+                        ),
+                        hint: hint("fix the errors above first"),
+                        kind: Some("other".into()),
+                    });
                 }
             }
             Err(e) => findings.push(Finding {
@@ -189,17 +217,76 @@ impl Validator {
             }),
         }
         if with_rules {
-            if let Some(tree) = &tree {
-                let today = self
-                    .opts
-                    .today
-                    .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-                findings.extend(rules::check(tree, today));
-            }
+            let today = self
+                .opts
+                .today
+                .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            findings.extend(rules::check(&tree, today));
         }
         findings.sort_by_key(|f| (f.line, f.column));
         Report { findings }
     }
+}
+
+/// Schema errors reported per document; a flood of them says nothing more.
+const MAX_SCHEMA_FINDINGS: usize = 100;
+/// Attributes allowed on one element. A notification has at most three (namespace
+/// declarations and xsi:schemaLocation); thousands make parsers quadratic.
+const MAX_ATTRIBUTES: usize = 64;
+
+fn doctype_finding(line: u32, column: u32) -> Finding {
+    Finding {
+        rule: "EIOA-X005".into(),
+        severity: Severity::Error,
+        line,
+        column,
+        path: None,
+        message: "the document has a DOCTYPE; DTDs and entity declarations are never loaded or expanded here and have no place in a notification".into(),
+        hint: hint("remove the <!DOCTYPE …> declaration and any entity references"),
+        kind: None,
+    }
+}
+
+/// Counts `=` outside quotes inside each tag: a cheap bound before any parser runs.
+/// Works on the raw bytes of ASCII-compatible encodings and UTF-16 alike.
+fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
+    let (mut in_tag, mut quote, mut count) = (false, 0u8, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' | b'\'' if in_tag => {
+                quote = if quote == 0 {
+                    b
+                } else if quote == b {
+                    0
+                } else {
+                    quote
+                };
+            }
+            b'<' if quote == 0 => {
+                in_tag = true;
+                count = 0;
+            }
+            b'>' if quote == 0 => in_tag = false,
+            b'=' if in_tag && quote == 0 => {
+                count += 1;
+                if count > MAX_ATTRIBUTES {
+                    let (line, column) = line_col(bytes, i);
+                    return Some(Finding {
+                        rule: "EIOA-X008".into(),
+                        severity: Severity::Error,
+                        line,
+                        column,
+                        path: None,
+                        message: format!("an element has more than {MAX_ATTRIBUTES} attributes; the document is not parsed"),
+                        hint: hint("a notification's elements carry no attributes besides namespace declarations"),
+                        kind: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Empty, size, BOM and encoding checks on the raw bytes. Returns the document as
@@ -270,6 +357,38 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
                     .map(|s| strip_decl_encoding(&s)),
             );
         }
+    }
+    // UTF-16 without a byte order mark: `<?` as 16-bit units (XML 1.0 appendix F).
+    let utf16 = match bytes {
+        [0x3C, 0, 0x3F, 0, ..] => Some(true),
+        [0, 0x3C, 0, 0x3F, ..] => Some(false),
+        _ => None,
+    };
+    if let (None, Some(le)) = (bom, utf16) {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        out.push(whole(
+            "EIOA-X007",
+            Severity::Warning,
+            format!(
+                "the document is encoded as UTF-16{} without a byte order mark",
+                if le { "LE" } else { "BE" }
+            ),
+            "encode notifications as UTF-8",
+        ));
+        return Some(
+            String::from_utf16(&units)
+                .ok()
+                .map(|s| strip_decl_encoding(&s)),
+        );
     }
     let declared = declared_encoding(body);
     let norm = declared

@@ -214,11 +214,19 @@ fn model_reader_agrees_with_libxml2_on_fixtures() {
     for f in all {
         let bytes = std::fs::read(&f).unwrap();
         let report = validator().validate(&bytes);
-        if report.findings.iter().any(|x| x.rule.starts_with("EIOA-X")) {
+        // Only documents libxml2 could read; the model reader takes UTF-8 text.
+        let unreadable = report
+            .findings
+            .iter()
+            .any(|x| x.rule.starts_with("EIOA-X") && x.severity == Severity::Error);
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        if unreadable || text.contains('\0') {
             continue;
         }
         let schema_ok = !report.has("EIOA-S001");
-        let model_ok = Notification::from_xml(std::str::from_utf8(&bytes).unwrap());
+        let model_ok = Notification::from_xml(text);
         assert_eq!(
             schema_ok,
             model_ok.is_ok(),
