@@ -12,7 +12,17 @@
 //!   and one `fdatasync` per batch (group commit), each caller awaiting its batch.
 //! - A torn tail (a crash mid-write) is detected by length and CRC when the journal
 //!   is opened and truncated away; complete records are never lost or altered.
+//! - Only a genuinely torn tail is cut: damage after the last intact record of the
+//!   newest segment that is a frame running past the end of the file, a last frame
+//!   holding NUL bytes (blocks allocated but never written; JSON has no NUL), or NUL
+//!   bytes only. Any other damage (a flipped byte in an acknowledged record) is
+//!   corruption: the segment is left as it is, readers skip the damaged stretch to
+//!   the next intact frame and report it, and appends go on in a fresh segment.
+//! - Sequence numbers never repeat: on open, the next one follows the highest seq of
+//!   the newest segment that has one, scanning back past empty segments (a rotation
+//!   right before a stop leaves the newest one empty).
 
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -166,13 +176,16 @@ pub enum JournalError {
     },
 }
 
-/// What opening the journal found at the end of the newest segment.
+/// What opening the journal found in the newest segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Recovery {
     /// Complete records found in the newest segment.
     pub records: u64,
     /// Bytes of a torn tail that were cut off (0 when the tail was clean).
     pub truncated_bytes: u64,
+    /// Bytes of damaged records left in place (corruption, not a tear). When
+    /// non-zero, that segment is closed and appends go to a fresh one.
+    pub damaged_bytes: u64,
 }
 
 type Reply = tokio::sync::oneshot::Sender<Result<u64, JournalError>>;
@@ -195,7 +208,23 @@ impl Journal {
         let (path, index, recovery) = match segments.last() {
             Some((index, path)) => {
                 let recovery = repair_tail(path)?;
-                (path.clone(), *index, recovery)
+                if recovery.damaged_bytes > 0 {
+                    // Leave the damaged segment byte for byte as found; new records
+                    // go to the next one.
+                    let next = index + 1;
+                    let fresh = segment_path(&cfg.dir, next);
+                    create_segment(&fresh)?;
+                    sync_dir(&cfg.dir);
+                    eprintln!(
+                        "eioa-mock-server: journal {} is damaged and stays as it is; \
+                         new records go to {}",
+                        path.display(),
+                        fresh.display()
+                    );
+                    (fresh, next, recovery)
+                } else {
+                    (path.clone(), *index, recovery)
+                }
             }
             None => {
                 let path = segment_path(&cfg.dir, 1);
@@ -212,7 +241,7 @@ impl Journal {
                 source,
             })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let next_seq = last_seq(&path).map_or(1, |s| s + 1);
+        let next_seq = last_seq(&cfg.dir)?.map_or(1, |s| s + 1);
         let mut writer = Writer {
             cfg: cfg.clone(),
             file,
@@ -484,16 +513,183 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u32, PathBuf)>, JournalError> {
 /// The result of scanning one segment.
 #[derive(Debug, Default)]
 pub struct Scan {
+    /// Every intact record, in file order (including those after damage).
     pub records: Vec<Record>,
-    /// Offset just past the last complete, intact record.
+    /// Offset just past the last intact record (the end of the magic when there is
+    /// none; 0 when the segment header itself is torn).
     pub valid_end: u64,
     /// File length.
     pub len: u64,
-    /// Why scanning stopped early, if it did.
-    pub damage: Option<String>,
+    /// Damaged stretches, in file order. Only the last can be a torn tail.
+    pub damage: Vec<Damage>,
 }
 
-/// Reads every intact record of a segment, stopping at the first damaged frame.
+impl Scan {
+    /// The highest sequence number in the segment: of intact records, and of those
+    /// whose `seq` is still legible in damaged (not torn) stretches.
+    pub fn highest_seq(&self) -> Option<u64> {
+        let intact = self.records.iter().map(|r| r.seq);
+        let damaged = self
+            .damage
+            .iter()
+            .filter(|d| !d.torn_tail)
+            .filter_map(|d| d.seq_hint);
+        intact.chain(damaged).max()
+    }
+
+    /// The torn tail, when the segment ends in one.
+    pub fn torn_tail(&self) -> Option<&Damage> {
+        self.damage.last().filter(|d| d.torn_tail)
+    }
+}
+
+/// A damaged stretch of a segment: from a frame that fails its length, CRC or JSON
+/// check to the next intact frame, or to the end of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub offset: u64,
+    pub bytes: u64,
+    /// What was wrong with the first frame of the stretch.
+    pub reason: String,
+    /// A record torn by a crash mid-write, never acknowledged: cut when the journal
+    /// is opened. Otherwise the stretch is corruption and is kept.
+    pub torn_tail: bool,
+    /// The highest `seq` still legible in the damaged bytes.
+    pub seq_hint: Option<u64>,
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.torn_tail {
+            write!(
+                f,
+                "torn tail at offset {} ({} bytes): {}",
+                self.offset, self.bytes, self.reason
+            )
+        } else {
+            write!(
+                f,
+                "damaged record at offset {} ({} bytes skipped to the next intact record): {}",
+                self.offset, self.bytes, self.reason
+            )
+        }
+    }
+}
+
+enum Frame {
+    Intact {
+        record: Box<Record>,
+        end: usize,
+    },
+    Damaged {
+        /// Where the frame ends by its declared length, when that length is plausible.
+        end: Option<usize>,
+        reason: String,
+    },
+}
+
+fn frame_header(rest: &[u8]) -> Option<(u32, u32)> {
+    let h = rest.get(..FRAME_HEADER)?;
+    Some((
+        u32::from_le_bytes([h[0], h[1], h[2], h[3]]),
+        u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
+    ))
+}
+
+fn check_frame(data: &[u8], pos: usize) -> Frame {
+    let rest = &data[pos..];
+    let Some((len, crc)) = frame_header(rest) else {
+        return Frame::Damaged {
+            end: None,
+            reason: "torn frame header".into(),
+        };
+    };
+    if len > MAX_RECORD_BYTES || len as usize > rest.len() - FRAME_HEADER {
+        return Frame::Damaged {
+            end: None,
+            reason: format!("frame length {len} runs past the end of the file"),
+        };
+    }
+    let end = pos + FRAME_HEADER + len as usize;
+    let payload = &rest[FRAME_HEADER..FRAME_HEADER + len as usize];
+    if crc32fast::hash(payload) != crc {
+        return Frame::Damaged {
+            end: Some(end),
+            reason: "checksum mismatch".into(),
+        };
+    }
+    match serde_json::from_slice::<Record>(payload) {
+        Ok(record) => Frame::Intact {
+            record: Box::new(record),
+            end,
+        },
+        Err(e) => Frame::Damaged {
+            end: Some(end),
+            reason: format!("undecodable record: {e}"),
+        },
+    }
+}
+
+/// The offset of the next intact frame after a damaged one at `pos`: where its
+/// declared length points, else the first offset that holds one. A match needs a
+/// plausible length, the CRC and valid JSON; frame headers cannot occur inside a
+/// payload (JSON bytes are >= 0x20, so any length they spell exceeds the maximum).
+fn next_intact(data: &[u8], pos: usize, declared_end: Option<usize>) -> Option<usize> {
+    let intact = |p: usize| matches!(check_frame(data, p), Frame::Intact { .. });
+    if let Some(e) = declared_end.filter(|&e| e < data.len()) {
+        if intact(e) {
+            return Some(e);
+        }
+    }
+    (pos + 1..data.len().saturating_sub(FRAME_HEADER - 1)).find(|&p| {
+        // Cheap rejections first; `check_frame` does the CRC and JSON.
+        frame_header(&data[p..]).is_some_and(|(len, _)| {
+            len <= MAX_RECORD_BYTES && len as usize <= data.len() - p - FRAME_HEADER
+        }) && intact(p)
+    })
+}
+
+/// Whether damage running from its start to the end of the file (`rest`) is a
+/// record torn by a crash mid-write rather than a damaged acknowledged record.
+fn is_torn_tail(rest: &[u8]) -> bool {
+    let Some((len, crc)) = frame_header(rest) else {
+        return true;
+    };
+    if rest.iter().all(|&b| b == 0) {
+        // Space allocated, never written.
+        return true;
+    }
+    let payload = &rest[FRAME_HEADER..];
+    if len > MAX_RECORD_BYTES || len as usize > payload.len() {
+        // Cut short. Unless the rest is a whole record under a damaged length.
+        return crc32fast::hash(payload) != crc;
+    }
+    // A last frame ending exactly at the end of the file is torn when part of it
+    // was never written (reads back as NUL, which JSON never holds); without NUL
+    // bytes it is a damaged acknowledged record.
+    len as usize == payload.len() && payload.contains(&0)
+}
+
+/// The highest `"seq":N` that opens a record in damaged bytes.
+fn legible_seq(bytes: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"{\"seq\":";
+    bytes
+        .windows(KEY.len())
+        .enumerate()
+        .filter(|(_, w)| *w == KEY)
+        .filter_map(|(i, _)| {
+            let digits: Vec<u8> = bytes[i + KEY.len()..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .copied()
+                .collect();
+            std::str::from_utf8(&digits).ok()?.parse::<u64>().ok()
+        })
+        .max()
+}
+
+/// Reads every intact record of a segment. A damaged frame does not end the scan:
+/// reading resumes at the next intact frame and the stretch between is reported.
 pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
     let mut f = File::open(path).map_err(|source| JournalError::Open {
         path: path.to_path_buf(),
@@ -511,7 +707,17 @@ pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
             records: Vec::new(),
             valid_end: 0,
             len: data.len() as u64,
-            damage: (!data.is_empty()).then(|| "torn segment header".to_string()),
+            damage: if data.is_empty() {
+                Vec::new()
+            } else {
+                vec![Damage {
+                    offset: 0,
+                    bytes: data.len() as u64,
+                    reason: "torn segment header".into(),
+                    torn_tail: true,
+                    seq_hint: None,
+                }]
+            },
         });
     }
     if &data[..MAGIC.len()] != MAGIC {
@@ -522,41 +728,40 @@ pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
     let mut pos = MAGIC.len();
     let mut scan = Scan {
         len: data.len() as u64,
+        valid_end: pos as u64,
         ..Scan::default()
     };
-    loop {
-        let rest = &data[pos..];
-        if rest.is_empty() {
-            break;
-        }
-        if rest.len() < FRAME_HEADER {
-            scan.damage = Some(format!("torn frame header at offset {pos}"));
-            break;
-        }
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
-        let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
-        if len > MAX_RECORD_BYTES || (len as usize) > rest.len() - FRAME_HEADER {
-            scan.damage = Some(format!("torn record at offset {pos}"));
-            break;
-        }
-        let payload = &rest[FRAME_HEADER..FRAME_HEADER + len as usize];
-        if crc32fast::hash(payload) != crc {
-            scan.damage = Some(format!("checksum mismatch at offset {pos}"));
-            break;
-        }
-        match serde_json::from_slice::<Record>(payload) {
-            Ok(r) => scan.records.push(r),
-            Err(e) => {
-                scan.damage = Some(format!("undecodable record at offset {pos}: {e}"));
-                break;
+    while pos < data.len() {
+        match check_frame(&data, pos) {
+            Frame::Intact { record, end } => {
+                scan.records.push(*record);
+                pos = end;
+                scan.valid_end = end as u64;
+            }
+            Frame::Damaged { end, reason } => {
+                let next = next_intact(&data, pos, end);
+                let stop = next.unwrap_or(data.len());
+                let torn_tail = next.is_none() && is_torn_tail(&data[pos..]);
+                scan.damage.push(Damage {
+                    offset: pos as u64,
+                    bytes: (stop - pos) as u64,
+                    reason,
+                    torn_tail,
+                    seq_hint: if torn_tail {
+                        None
+                    } else {
+                        legible_seq(&data[pos..stop])
+                    },
+                });
+                pos = stop;
             }
         }
-        pos += FRAME_HEADER + len as usize;
     }
-    scan.valid_end = pos as u64;
     Ok(scan)
 }
 
+/// Cuts a torn tail off the newest segment (rewrites a torn header) and reports
+/// damage that is left in place.
 fn repair_tail(path: &Path) -> Result<Recovery, JournalError> {
     let scan = scan_segment(path)?;
     let open_err = |source| JournalError::Open {
@@ -577,35 +782,63 @@ fn repair_tail(path: &Path) -> Result<Recovery, JournalError> {
         return Ok(Recovery {
             records: 0,
             truncated_bytes: scan.len,
+            damaged_bytes: 0,
         });
     }
-    let truncated = scan.len - scan.valid_end;
-    if truncated > 0 {
+    let mut truncated = 0;
+    if let Some(tail) = scan.torn_tail() {
         let f = OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(open_err)?;
-        f.set_len(scan.valid_end)
+        f.set_len(tail.offset)
             .and_then(|()| f.sync_all())
             .map_err(open_err)?;
+        truncated = tail.bytes;
         eprintln!(
-            "eioa-mock-server: journal {}: cut {truncated} bytes of a torn tail ({})",
+            "eioa-mock-server: journal {}: cut {} bytes of a torn tail at offset {} ({})",
             path.display(),
-            scan.damage.as_deref().unwrap_or("damage")
+            tail.bytes,
+            tail.offset,
+            tail.reason
+        );
+    }
+    let mut damaged = 0;
+    for d in scan.damage.iter().filter(|d| !d.torn_tail) {
+        damaged += d.bytes;
+        eprintln!(
+            "eioa-mock-server: warning: journal {}: {d}; left in place",
+            path.display()
+        );
+    }
+    if damaged > 0 {
+        eprintln!(
+            "eioa-mock-server: warning: journal {}: {} intact records remain readable; \
+             no acknowledged record was removed",
+            path.display(),
+            scan.records.len()
         );
     }
     Ok(Recovery {
         records: scan.records.len() as u64,
         truncated_bytes: truncated,
+        damaged_bytes: damaged,
     })
 }
 
-fn last_seq(path: &Path) -> Option<u64> {
-    scan_segment(path).ok()?.records.last().map(|r| r.seq)
+/// The highest sequence number in the journal: from the newest segment that has
+/// one, scanning back past empty segments.
+fn last_seq(dir: &Path) -> Result<Option<u64>, JournalError> {
+    for (_, path) in list_segments(dir)?.iter().rev() {
+        if let Some(seq) = scan_segment(path)?.highest_seq() {
+            return Ok(Some(seq));
+        }
+    }
+    Ok(None)
 }
 
 /// Every readable record in the journal directory, oldest first, plus a note per
-/// damaged segment.
+/// damaged stretch (records after a damaged one are still read).
 #[derive(Debug, Default)]
 pub struct JournalContents {
     pub records: Vec<Record>,
@@ -618,7 +851,7 @@ pub fn read_journal(dir: &Path) -> Result<JournalContents, JournalError> {
     for (_, path) in list_segments(dir)? {
         let scan = scan_segment(&path)?;
         out.records.extend(scan.records);
-        if let Some(d) = scan.damage {
+        for d in &scan.damage {
             out.damage.push(format!("{}: {d}", path.display()));
         }
     }
@@ -703,7 +936,8 @@ mod tests {
             j.recovery(),
             Recovery {
                 records: 2,
-                truncated_bytes: 10
+                truncated_bytes: 10,
+                damaged_bytes: 0,
             }
         );
         assert_eq!(fs::metadata(&seg).unwrap().len(), good_len);
@@ -733,7 +967,10 @@ mod tests {
         fs::write(&seg, &data).unwrap();
         let scan = scan_segment(&seg).unwrap();
         assert_eq!(scan.records.len(), 1);
-        assert!(scan.damage.unwrap().contains("checksum"));
+        assert_eq!(scan.damage.len(), 1);
+        assert!(scan.damage[0].reason.contains("checksum"));
+        // A whole last frame without NUL bytes is a damaged record, not a tear.
+        assert!(!scan.damage[0].torn_tail);
     }
 
     #[test]
@@ -783,5 +1020,243 @@ mod tests {
         });
         j.close();
         assert_eq!(read_journal(&d).unwrap().records.len(), 200);
+    }
+
+    /// Writes `n` fsynced records (tx-ids `r1`..) to a fresh journal in `d`.
+    fn five_fsynced(d: &Path, n: usize) {
+        let j = Journal::open(JournalConfig::new(d)).unwrap();
+        rt().block_on(async {
+            for i in 1..=n {
+                j.append(record(&format!("r{i}"))).await.unwrap();
+            }
+        });
+        j.close();
+    }
+
+    /// `(start, end)` of every frame of a clean segment.
+    fn frames(data: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut pos = MAGIC.len();
+        while pos < data.len() {
+            let (len, _) = frame_header(&data[pos..]).unwrap();
+            let end = pos + FRAME_HEADER + len as usize;
+            out.push((pos, end));
+            pos = end;
+        }
+        out
+    }
+
+    fn txs(c: &JournalContents) -> Vec<String> {
+        c.records.iter().map(|r| r.tx_id.clone().unwrap()).collect()
+    }
+
+    fn seqs(c: &JournalContents) -> Vec<u64> {
+        c.records.iter().map(|r| r.seq).collect()
+    }
+
+    /// Damages record 1 of 5 with `damage`, reopens, and checks nothing
+    /// acknowledged is lost and appends go on.
+    fn first_record_damage_keeps_the_rest(damage: impl Fn(&mut [u8], (usize, usize))) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        five_fsynced(&d, 5);
+        let seg = segment_path(&d, 1);
+        let mut data = fs::read(&seg).unwrap();
+        let fr = frames(&data);
+        assert_eq!(fr.len(), 5);
+        damage(&mut data, fr[0]);
+        fs::write(&seg, &data).unwrap();
+
+        let c = read_journal(&d).unwrap();
+        assert_eq!(
+            txs(&c),
+            ["r2", "r3", "r4", "r5"],
+            "records after the damage read"
+        );
+        assert_eq!(c.damage.len(), 1, "{:?}", c.damage);
+        assert!(c.damage[0].contains("offset 8"), "{:?}", c.damage);
+
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        let frame1 = (fr[0].1 - fr[0].0) as u64;
+        assert_eq!(
+            j.recovery(),
+            Recovery {
+                records: 4,
+                truncated_bytes: 0,
+                damaged_bytes: frame1,
+            }
+        );
+        assert_eq!(
+            fs::read(&seg).unwrap(),
+            data,
+            "damaged segment left as found"
+        );
+        assert_eq!(
+            list_segments(&d).unwrap().len(),
+            2,
+            "appends go to a fresh segment"
+        );
+        assert_eq!(rt().block_on(j.append(record("r6"))).unwrap(), 6);
+        j.close();
+        // Reopening with the fresh segment newest: nothing more to repair.
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        assert_eq!(
+            j.recovery(),
+            Recovery {
+                records: 1,
+                ..Recovery::default()
+            }
+        );
+        assert_eq!(rt().block_on(j.append(record("r7"))).unwrap(), 7);
+        j.close();
+
+        let c = read_journal(&d).unwrap();
+        assert_eq!(txs(&c), ["r2", "r3", "r4", "r5", "r6", "r7"]);
+        assert_eq!(seqs(&c), [2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            c.damage.len(),
+            1,
+            "the damage stays reported: {:?}",
+            c.damage
+        );
+    }
+
+    #[test]
+    fn flipped_byte_in_an_early_record_loses_no_acknowledged_record() {
+        first_record_damage_keeps_the_rest(|data, (start, end)| {
+            data[(start + end) / 2] ^= 0x01;
+        });
+    }
+
+    #[test]
+    fn damaged_length_of_an_early_record_loses_no_acknowledged_record() {
+        // A length running past the end of the file, yet intact records follow.
+        first_record_damage_keeps_the_rest(|data, (start, _)| {
+            data[start + 3] ^= 0x08;
+        });
+        // A length shrunk into the record's own payload.
+        first_record_damage_keeps_the_rest(|data, (start, _)| {
+            data[start] ^= 0x04;
+        });
+    }
+
+    #[test]
+    fn flipped_byte_in_the_last_record_is_kept_and_its_seq_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        five_fsynced(&d, 5);
+        let seg = segment_path(&d, 1);
+        let mut data = fs::read(&seg).unwrap();
+        let (start, end) = frames(&data)[4];
+        data[end - 20] ^= 0x01;
+        fs::write(&seg, &data).unwrap();
+        let len = data.len() as u64;
+
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        assert_eq!(j.recovery().truncated_bytes, 0);
+        assert_eq!(j.recovery().damaged_bytes, (end - start) as u64);
+        assert_eq!(fs::metadata(&seg).unwrap().len(), len);
+        // Record 5's seq is still legible in its damaged bytes.
+        assert_eq!(rt().block_on(j.append(record("r6"))).unwrap(), 6);
+        j.close();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(txs(&c), ["r1", "r2", "r3", "r4", "r6"]);
+        assert_eq!(c.damage.len(), 1);
+    }
+
+    #[test]
+    fn torn_last_record_is_cut_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        five_fsynced(&d, 5);
+        let seg = segment_path(&d, 1);
+        let data = fs::read(&seg).unwrap();
+        let (start, end) = frames(&data)[4];
+        // A crash mid-write: the last frame stops partway through its payload.
+        let cut_at = start + (end - start) / 2;
+        fs::write(&seg, &data[..cut_at]).unwrap();
+
+        let c = read_journal(&d).unwrap();
+        assert_eq!(c.records.len(), 4);
+        assert_eq!(c.damage.len(), 1);
+        assert!(c.damage[0].contains("torn tail"), "{:?}", c.damage);
+
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        assert_eq!(
+            j.recovery(),
+            Recovery {
+                records: 4,
+                truncated_bytes: (cut_at - start) as u64,
+                damaged_bytes: 0,
+            }
+        );
+        assert_eq!(fs::metadata(&seg).unwrap().len(), start as u64);
+        assert_eq!(
+            list_segments(&d).unwrap().len(),
+            1,
+            "no fresh segment for a tear"
+        );
+        // The torn record was never acknowledged: its seq is free again.
+        assert_eq!(rt().block_on(j.append(record("r5b"))).unwrap(), 5);
+        j.close();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(txs(&c), ["r1", "r2", "r3", "r4", "r5b"]);
+        assert!(c.damage.is_empty(), "{:?}", c.damage);
+    }
+
+    #[test]
+    fn unwritten_tail_blocks_are_cut() {
+        // Blocks allocated by a crash mid-write but never written read back as NUL:
+        // either past the last record, or inside a last frame of the right length.
+        for partial in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path().join("d");
+            five_fsynced(&d, 5);
+            let seg = segment_path(&d, 1);
+            let mut data = fs::read(&seg).unwrap();
+            let (start, end) = frames(&data)[4];
+            if partial {
+                data[start + 40..end].fill(0);
+            } else {
+                data.extend_from_slice(&[0; 4096]);
+            }
+            fs::write(&seg, &data).unwrap();
+            let keep = if partial { start } else { end };
+
+            let j = Journal::open(JournalConfig::new(&d)).unwrap();
+            assert_eq!(j.recovery().damaged_bytes, 0);
+            assert_eq!(j.recovery().truncated_bytes, (data.len() - keep) as u64);
+            assert_eq!(fs::metadata(&seg).unwrap().len(), keep as u64);
+            j.close();
+            assert!(read_journal(&d).unwrap().damage.is_empty());
+        }
+    }
+
+    #[test]
+    fn sequence_continues_after_a_rotation_left_the_newest_segment_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let mut cfg = JournalConfig::new(&d);
+        // Every record fills a segment, so each append is followed by a rotation.
+        cfg.rotate_bytes = 1;
+        let j = Journal::open(cfg.clone()).unwrap();
+        rt().block_on(async {
+            for i in 1..=3 {
+                j.append(record(&format!("r{i}"))).await.unwrap();
+            }
+        });
+        j.close();
+        let segments = list_segments(&d).unwrap();
+        assert_eq!(segments.len(), 4);
+        let newest = &segments[3].1;
+        assert_eq!(fs::metadata(newest).unwrap().len(), MAGIC.len() as u64);
+
+        // Stopped again before any append: two restarts on an empty newest segment.
+        drop(Journal::open(cfg.clone()).unwrap());
+        let j = Journal::open(cfg).unwrap();
+        assert_eq!(rt().block_on(j.append(record("r4"))).unwrap(), 4);
+        j.close();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(seqs(&c), [1, 2, 3, 4]);
     }
 }
