@@ -65,9 +65,17 @@ fn checks(fk: &Fk, body: &[u8]) -> Result<String, Refusal> {
     let request = Request::parse(body).map_err(soap_error)?;
     let notification = payload(fk, &request.payload)?;
     let keys = sig::check_all(fk, &request, &notification)?;
-    for key in keys {
-        fk.seen.remember(key, &notification.id);
-    }
+    // The check inside check_all gives the early, precise answer; this one is atomic.
+    fk.seen.claim(&keys, &notification.id).map_err(|(i, prev)| {
+        Refusal::new(
+            &rules::S006_REUSE,
+            format!(
+                "/SkickaAnmalanFranArbetsgivare/underskrift[{}]: this signature was already used for notification {prev}; FK accepts one notification per signature: sign notification {} separately",
+                i + 1,
+                notification.id
+            ),
+        )
+    })?;
     Ok(uuid::Uuid::new_v4().to_string())
 }
 

@@ -34,18 +34,29 @@ impl SeenSignatures {
         g.0.get(key).filter(|prev| prev.as_str() != id).cloned()
     }
 
-    /// Remembers an accepted signature.
-    pub(crate) fn remember(&self, key: [u8; 32], id: &str) {
+    /// Binds every key to `id` unless one is already bound to another notification,
+    /// in one critical section: two concurrent requests carrying the same signature
+    /// for different notifications cannot both pass. Returns the index of the
+    /// conflicting key and the notification it is bound to.
+    pub(crate) fn claim(&self, keys: &[[u8; 32]], id: &str) -> Result<(), (usize, String)> {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (map, order) = &mut *g;
-        if map.insert(key, id.to_string()).is_none() {
-            order.push_back(key);
-            while order.len() > self.cap {
-                if let Some(old) = order.pop_front() {
-                    map.remove(&old);
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(prev) = map.get(key).filter(|prev| prev.as_str() != id) {
+                return Err((i, prev.clone()));
+            }
+        }
+        for key in keys {
+            if map.insert(*key, id.to_string()).is_none() {
+                order.push_back(*key);
+                while order.len() > self.cap {
+                    if let Some(old) = order.pop_front() {
+                        map.remove(&old);
+                    }
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -184,12 +195,46 @@ mod tests {
     #[test]
     fn memory_is_bounded_and_same_id_is_no_conflict() {
         let s = SeenSignatures::new(2);
-        s.remember([1; 32], "a");
+        assert_eq!(s.claim(&[[1; 32]], "a"), Ok(()));
         assert_eq!(s.conflict(&[1; 32], "a"), None);
         assert_eq!(s.conflict(&[1; 32], "b").as_deref(), Some("a"));
-        s.remember([2; 32], "b");
-        s.remember([3; 32], "c");
+        assert_eq!(
+            s.claim(&[[1; 32]], "a"),
+            Ok(()),
+            "the same notification again"
+        );
+        assert_eq!(s.claim(&[[2; 32]], "b"), Ok(()));
+        assert_eq!(s.claim(&[[3; 32]], "c"), Ok(()));
         assert_eq!(s.conflict(&[1; 32], "z"), None, "oldest forgotten");
         assert_eq!(s.conflict(&[3; 32], "z").as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn claim_is_all_or_nothing() {
+        let s = SeenSignatures::new(10);
+        assert_eq!(s.claim(&[[1; 32]], "a"), Ok(()));
+        assert_eq!(s.claim(&[[2; 32], [1; 32]], "b"), Err((1, "a".to_string())));
+        assert_eq!(
+            s.conflict(&[2; 32], "z"),
+            None,
+            "nothing bound after a refused claim"
+        );
+    }
+
+    #[test]
+    fn concurrent_claims_of_one_signature_let_exactly_one_notification_through() {
+        let s = std::sync::Arc::new(SeenSignatures::new(100));
+        let winners: usize = (0..8)
+            .map(|i| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    usize::from(s.claim(&[[7; 32]], &format!("n{i}")).is_ok())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(winners, 1);
     }
 }
