@@ -36,11 +36,18 @@ pub struct ClientConfig {
     pub total_timeout: Duration,
     /// Request pacing.
     pub pace: Pace,
+    /// Most response-body bytes read and kept. A longer body ends the exchange with
+    /// [`ClientError::ResponseTooLarge`] as soon as the limit is passed, so a misconfigured or
+    /// hostile server cannot fill memory for the whole timeout.
+    pub max_response_bytes: usize,
 }
+
+/// Default for [`ClientConfig::max_response_bytes`]: 4 MiB, far above E-IOA's answers (a few KB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 impl Default for ClientConfig {
     /// No identity, system roots on, 10 s to connect, 30 s in total, one request per second to
-    /// FK's hosts.
+    /// FK's hosts, response bodies up to [`DEFAULT_MAX_RESPONSE_BYTES`].
     fn default() -> Self {
         Self {
             identity: None,
@@ -49,6 +56,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(10),
             total_timeout: Duration::from_secs(30),
             pace: Pace::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -61,6 +69,7 @@ pub struct Client {
     identity: Option<Identity>,
     connect_timeout: Duration,
     total_timeout: Duration,
+    max_response_bytes: usize,
     pacer: Pacer,
 }
 
@@ -78,6 +87,7 @@ impl Client {
             identity: cfg.identity,
             connect_timeout: cfg.connect_timeout,
             total_timeout: cfg.total_timeout,
+            max_response_bytes: cfg.max_response_bytes,
             pacer: Pacer::new(cfg.pace),
         })
     }
@@ -227,10 +237,27 @@ impl Client {
                 )
             })
             .collect();
+        let declared_length = response.content_length();
+        let limit = self.max_response_bytes;
         let mut response = response;
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => exchange.response_body.extend_from_slice(&chunk),
+                Ok(Some(chunk)) => {
+                    let room = limit - exchange.response_body.len();
+                    if chunk.len() > room {
+                        // Keep what fits and stop reading; dropping the response closes the
+                        // connection (none is pooled).
+                        exchange.response_body.extend_from_slice(&chunk[..room]);
+                        drop(response);
+                        finish(&mut exchange, &rec, t0, Delivery::Answered);
+                        return Err(ClientError::ResponseTooLarge {
+                            limit,
+                            declared_length,
+                            exchange: Box::new(exchange),
+                        });
+                    }
+                    exchange.response_body.extend_from_slice(&chunk);
+                }
                 Ok(None) => break,
                 Err(source) => {
                     finish(&mut exchange, &rec, t0, Delivery::Answered);

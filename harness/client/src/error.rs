@@ -202,6 +202,19 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+    /// The server answered with a body longer than
+    /// [`ClientConfig::max_response_bytes`](crate::ClientConfig::max_response_bytes); reading
+    /// stopped there and the connection was closed. The request was delivered: do not re-send.
+    #[error("read the response body from {}: it is longer than the limit of {limit} bytes{}", .exchange.url, declared(*.declared_length))]
+    ResponseTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+        /// The length the server announced in `Content-Length`, if it did.
+        declared_length: Option<u64>,
+        /// The exchange record (`Answered`, with the status, the headers and the first `limit`
+        /// bytes of the body).
+        exchange: Box<Exchange>,
+    },
     /// The server answered but the body could not be read completely.
     #[error("read the response body from {}", .exchange.url)]
     ResponseBody {
@@ -211,6 +224,10 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
+}
+
+fn declared(length: Option<u64>) -> String {
+    length.map_or_else(String::new, |n| format!(" (content-length {n})"))
 }
 
 fn hint(requested: bool, sent: bool) -> &'static str {
@@ -235,7 +252,8 @@ impl ClientError {
             | Self::HandshakeAlert { exchange, .. }
             | Self::TlsFailure { exchange, .. }
             | Self::NoResponse { exchange, .. }
-            | Self::ResponseBody { exchange, .. } => Some(exchange),
+            | Self::ResponseBody { exchange, .. }
+            | Self::ResponseTooLarge { exchange, .. } => Some(exchange),
             _ => None,
         }
     }

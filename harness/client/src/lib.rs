@@ -39,6 +39,9 @@
 //!   (the request may have been processed: the caller decides, knowing FK treats a re-sent
 //!   notification as the latest and may handle it manually), or `Answered`.
 //! - **Proxies.** Environment proxies are ignored.
+//! - **Response size.** Response bodies are kept up to `max_response_bytes` (4 MiB by default);
+//!   past that, reading stops with [`ClientError::ResponseTooLarge`] (`Answered`), keeping the
+//!   status, the headers and the body up to the limit.
 
 mod client;
 mod error;
@@ -49,7 +52,7 @@ mod secret;
 mod target;
 mod tls;
 
-pub use client::{Client, ClientConfig, USER_AGENT_VALUE};
+pub use client::{Client, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, USER_AGENT_VALUE};
 pub use error::{ClientError, ServerCertProblem};
 pub use exchange::{Delivery, Exchange, Timings};
 pub use identity::{Identity, IdentityError};

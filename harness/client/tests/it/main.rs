@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use eioa_client::{
     Client, ClientConfig, ClientError, Delivery, Identity, IdentityError, Pace, PaceScope, Secret,
-    ServerCertProblem, Target, Url,
+    ServerCertProblem, Target, Url, DEFAULT_MAX_RESPONSE_BYTES,
 };
 use pki::{Leaf, Pki};
 use server::{plain_http, Behaviour, ServerOpts, SilentServer, TestServer};
@@ -36,6 +36,7 @@ fn config(pki: &Pki, identity: Option<Identity>) -> ClientConfig {
         connect_timeout: Duration::from_secs(5),
         total_timeout: Duration::from_secs(10),
         pace: Pace::default(),
+        max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
     }
 }
 
@@ -163,6 +164,132 @@ async fn redirect_is_not_followed_and_body_is_sent_once() {
     assert_eq!(exchange.response_header("location"), Some("/elsewhere"));
     assert_eq!(server.requests().len(), 1);
     assert_eq!(server.connections(), 1);
+}
+
+const SMALL_LIMIT: usize = 64 * 1024;
+
+fn limited_config(pki: &Pki) -> ClientConfig {
+    ClientConfig {
+        max_response_bytes: SMALL_LIMIT,
+        ..config(pki, Some(pem_identity(&pki.client)))
+    }
+}
+
+#[tokio::test]
+async fn response_longer_than_the_limit_stops_reading_and_keeps_the_head() {
+    let pki = Pki::new();
+    let sent: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let server = TestServer::start(
+        ServerOpts::mutual(&pki),
+        Behaviour::Answer {
+            status: 200,
+            headers: vec![("X-Scripted".into(), "large".into())],
+            body: sent.clone(),
+        },
+    )
+    .await;
+    let client = Client::new(limited_config(&pki)).unwrap();
+
+    let err = client
+        .post_soap(&target(&server), ACTION, BODY.to_vec())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            ClientError::ResponseTooLarge {
+                limit: SMALL_LIMIT,
+                declared_length: Some(1_048_576),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.delivery(), Delivery::Answered);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "read the response body from {}: it is longer than the limit of 65536 bytes (content-length 1048576)",
+            target(&server).url()
+        )
+    );
+    let exchange = err.exchange().expect("exchange recorded");
+    assert_eq!(exchange.delivery, Delivery::Answered);
+    assert_eq!(exchange.status, Some(200));
+    assert_eq!(exchange.response_header("x-scripted"), Some("large"));
+    assert_eq!(exchange.response_header("content-length"), Some("1048576"));
+    assert!(exchange.response_body.len() <= SMALL_LIMIT);
+    assert_eq!(exchange.response_body, sent[..SMALL_LIMIT]);
+    assert_eq!(exchange.tls_version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn endless_response_is_cut_at_the_limit_long_before_the_timeout() {
+    let pki = Pki::new();
+    let server = TestServer::start(
+        ServerOpts::mutual(&pki),
+        Behaviour::Flood {
+            chunk: 16 * 1024,
+            cap: 64 * 1024 * 1024,
+        },
+    )
+    .await;
+    let client = Client::new(limited_config(&pki)).unwrap();
+
+    let err = client
+        .post_soap(&target(&server), ACTION, BODY.to_vec())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            ClientError::ResponseTooLarge {
+                limit: SMALL_LIMIT,
+                declared_length: None,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.delivery(), Delivery::Answered);
+    let exchange = err.exchange().unwrap();
+    assert_eq!(exchange.status, Some(200));
+    assert_eq!(exchange.response_body.len(), SMALL_LIMIT);
+    assert!(exchange.response_body.iter().all(|&b| b == b'x'));
+    // The total timeout is 10 s; stopping at the limit takes a fraction of that.
+    assert!(
+        exchange.timings.total < Duration::from_secs(5),
+        "{:?}",
+        exchange.timings.total
+    );
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn response_of_exactly_the_limit_is_accepted() {
+    let pki = Pki::new();
+    let sent = vec![b'a'; SMALL_LIMIT];
+    let server = TestServer::start(
+        ServerOpts::mutual(&pki),
+        Behaviour::Answer {
+            status: 200,
+            headers: vec![],
+            body: sent.clone(),
+        },
+    )
+    .await;
+    let client = Client::new(limited_config(&pki)).unwrap();
+    let exchange = client
+        .post_soap(&target(&server), ACTION, BODY.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(exchange.status, Some(200));
+    assert_eq!(exchange.response_body, sent);
 }
 
 #[tokio::test]

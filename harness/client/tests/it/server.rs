@@ -48,6 +48,10 @@ pub enum Behaviour {
     ReadThenClose,
     /// Read the whole request, then hold the connection open without answering.
     NeverAnswer,
+    /// Answer `200` with a chunked body that does not end: `chunk` bytes at a time until the
+    /// client goes away or `cap` bytes are out, then close without the final chunk. The cap only
+    /// keeps a client without a size limit from eating the machine's memory.
+    Flood { chunk: usize, cap: usize },
 }
 
 pub struct Received {
@@ -204,6 +208,19 @@ async fn serve(acceptor: TlsAcceptor, tcp: TcpStream, log: Arc<Log>, behaviour: 
         }
         Behaviour::NeverAnswer => {
             tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+        Behaviour::Flood { chunk, cap } => {
+            let head = "HTTP/1.1 200 Scripted\r\nContent-Type: text/xml; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n";
+            if tls.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let mut frame = format!("{chunk:x}\r\n").into_bytes();
+            frame.extend(std::iter::repeat_n(b'x', chunk));
+            frame.extend_from_slice(b"\r\n");
+            let mut out = 0;
+            while out < cap && tls.write_all(&frame).await.is_ok() {
+                out += chunk;
+            }
         }
     }
 }
