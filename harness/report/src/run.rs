@@ -118,6 +118,20 @@ impl Outcome {
         if !ok {
             return Some(format!("expected {expected}, got {got}"));
         }
+        // SOAP 1.1 (section 6.2): an answer is HTTP 200, a fault HTTP 500.
+        match (o.tx_id.is_some(), o.fault.is_some(), o.status) {
+            (true, _, Some(s)) if s != 200 => {
+                return Some(format!(
+                    "a tx-id came with HTTP {s}; SOAP 1.1 answers with 200"
+                ))
+            }
+            (false, true, Some(s)) if s != 500 && expected != Expect::Fault => {
+                return Some(format!(
+                    "the fault came with HTTP {s}; SOAP 1.1 sends faults with 500"
+                ))
+            }
+            _ => {}
+        }
         if let Some(t) = &o.tx_id {
             if uuid::Uuid::parse_str(t).is_err() {
                 return Some(format!("tx-id `{t}` is not a UUID"));

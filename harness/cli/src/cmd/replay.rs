@@ -51,6 +51,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.show {
         return Ok(Outcome::Success);
     }
+    if args.conn.target == "prod" {
+        return Err(ExpectedError::Usage("replay never reaches FK's production address (scenarios send invalid notifications on purpose); use `eioa send --confirm-production` for one notification".into()).into());
+    }
     if !args.conn.is_mock() && !args.send {
         return Err(ExpectedError::Usage(format!(
             "replaying against {} sends a new request; add --send to confirm",
