@@ -102,6 +102,36 @@ pub enum Anstallning {
     EgenForetagare,
 }
 
+/// The text of the root's `id` child, read leniently (the document need not be
+/// schema-valid; comments, CDATA and prefixes are handled). The signature binds this
+/// id, so tools that sign arbitrary payloads need it. `None` when the bytes are not
+/// UTF-8 XML or have no such element.
+pub fn peek_id(bytes: &[u8]) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut depth = 0usize;
+    let mut in_id = false;
+    let mut text = String::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                depth += 1;
+                in_id = depth == 2 && e.local_name().as_ref() == b"id";
+            }
+            Event::Text(t) if in_id => text.push_str(&t.unescape().ok()?),
+            Event::CData(c) if in_id => text.push_str(std::str::from_utf8(&c).ok()?),
+            Event::End(_) => {
+                if in_id {
+                    return Some(text.trim().to_string()).filter(|s| !s.is_empty());
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
 impl Notification {
     /// The notification as UTF-8 XML, with an XML declaration and the payload
     /// namespace as default namespace.
@@ -129,5 +159,18 @@ impl Notification {
             },
         };
         format!("{employer}-{eea}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::peek_id;
+
+    #[test]
+    fn peek_id_ignores_comments_and_nested_ids() {
+        let x = br#"<?xml version="1.0"?><!-- <id>not-this</id> --><a:R xmlns:a="u"><a:x><a:id>nested</a:id></a:x><a:id> <![CDATA[abc]]> </a:id></a:R>"#;
+        assert_eq!(peek_id(x).as_deref(), Some("abc"));
+        assert_eq!(peek_id(b"<R><x/></R>"), None);
+        assert_eq!(peek_id(b"not xml <id>"), None);
     }
 }

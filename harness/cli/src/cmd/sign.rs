@@ -56,19 +56,8 @@ pub fn signed_request(
 
 /// The `id` element's text, which the signature binds.
 fn notification_id(payload: &[u8]) -> anyhow::Result<String> {
-    let text = std::str::from_utf8(payload)
-        .map_err(|_| ExpectedError::Usage("the notification is not UTF-8".into()))?;
-    let start = text
-        .find("<id>")
-        .or_else(|| text.find(":id>"))
-        .map(|i| i + text[i..].find('>').unwrap_or(0) + 1);
-    let id = start.and_then(|s| {
-        text[s..]
-            .find('<')
-            .map(|e| text[s..s + e].trim().to_string())
-    });
-    id.filter(|s| !s.is_empty()).ok_or_else(|| {
-        ExpectedError::Usage("the notification has no <id>; the signature binds it".into()).into()
+    eioa_model::peek_id(payload).ok_or_else(|| {
+        ExpectedError::Usage("the notification has no readable <id> (UTF-8 XML with an id element under the root); the signature binds it".into()).into()
     })
 }
 
