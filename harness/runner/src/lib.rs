@@ -124,6 +124,16 @@ pub fn observe(body: &[u8], status: Option<u16>, validator: &Validator) -> Obser
     o
 }
 
+/// Starts the in-process stand-in, trusting the kit's test CA for signatures.
+pub async fn start_stand_in(
+    validator: Arc<Validator>,
+    kit: &Kit,
+) -> eioa_mock_server::inprocess::InProcessFk {
+    let mut cfg = eioa_fk::FkConfig::new(validator);
+    cfg.trust_anchors = kit.trust_anchors();
+    eioa_mock_server::inprocess::InProcessFk::start(cfg).await
+}
+
 /// The SOAPAction header every well-behaved step sends.
 pub fn soap_action() -> String {
     SOAP_ACTION.to_string()

@@ -335,27 +335,13 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
             "write UTF-8 without a BOM: the signed bytes must be exactly what FK parses",
         ));
         if kind != "UTF-8" {
-            let units: Vec<u16> = bytes[2..]
-                .chunks_exact(2)
-                .map(|c| {
-                    if kind == "UTF-16LE" {
-                        u16::from_le_bytes([c[0], c[1]])
-                    } else {
-                        u16::from_be_bytes([c[0], c[1]])
-                    }
-                })
-                .collect();
             out.push(whole(
                 "EIOA-X007",
                 Severity::Warning,
                 format!("the document is encoded as {kind}"),
                 "encode notifications as UTF-8",
             ));
-            return Some(
-                String::from_utf16(&units)
-                    .ok()
-                    .map(|s| strip_decl_encoding(&s)),
-            );
+            return Some(decode_utf16(&bytes[2..], kind == "UTF-16LE"));
         }
     }
     // UTF-16 without a byte order mark: `<?` as 16-bit units (XML 1.0 appendix F).
@@ -365,16 +351,6 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
         _ => None,
     };
     if let (None, Some(le)) = (bom, utf16) {
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|c| {
-                if le {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
-                }
-            })
-            .collect();
         out.push(whole(
             "EIOA-X007",
             Severity::Warning,
@@ -384,11 +360,7 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
             ),
             "encode notifications as UTF-8",
         ));
-        return Some(
-            String::from_utf16(&units)
-                .ok()
-                .map(|s| strip_decl_encoding(&s)),
-        );
+        return Some(decode_utf16(bytes, le));
     }
     let declared = declared_encoding(body);
     let norm = declared
@@ -494,6 +466,24 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
             Some(None)
         }
     }
+}
+
+/// UTF-16 text (after any byte order mark) as a string whose declaration no longer
+/// claims another encoding; `None` when the units are not valid UTF-16.
+fn decode_utf16(bytes: &[u8], le: bool) -> Option<String> {
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        })
+        .collect();
+    String::from_utf16(&units)
+        .ok()
+        .map(|s| strip_decl_encoding(&s))
 }
 
 /// After transcoding to a Rust string, the declaration must not claim another encoding.

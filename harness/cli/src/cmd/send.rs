@@ -96,9 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .build()?;
     rt.block_on(async {
         let stand_in = if args.conn.is_mock() {
-            let mut cfg = eioa_fk::FkConfig::new(validator.clone());
-            cfg.trust_anchors = kit.trust_anchors();
-            Some(eioa_mock_server::inprocess::InProcessFk::start(cfg).await)
+            Some(eioa_runner::start_stand_in(validator.clone(), &kit).await)
         } else {
             None
         };
