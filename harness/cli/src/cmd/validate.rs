@@ -3,7 +3,7 @@
 use super::common;
 use crate::exit::{ExpectedError, Outcome};
 use eioa_report::validation::{FileResult, ValidationRun};
-use eioa_validate::{Report, ValidatorOptions, DEFAULT_MAX_BYTES};
+use eioa_validate::{ValidatorOptions, DEFAULT_MAX_BYTES};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -63,53 +63,64 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         },
     )?;
     let inputs = common::collect_inputs(&args.paths)?;
-    // Read everything first: an unreadable file is an I/O error (exit 2), not a finding.
-    let mut docs = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let bytes = input
-            .read()
-            .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", input.display())))?;
-        docs.push((input.display(), bytes));
-    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, docs.len().max(1));
-    let mut reports: Vec<Option<Report>> = vec![None; docs.len()];
+        .clamp(1, inputs.len().max(1));
+    // Each worker reads and validates its own files, so reading is parallel too. The
+    // source is kept only when there is something to show from it.
+    let check = |input: &common::Input| -> Result<FileResult, String> {
+        let bytes = input
+            .read()
+            .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+        let report = validator.validate(&bytes);
+        let source = if report.findings.is_empty() {
+            Vec::new()
+        } else {
+            bytes
+        };
+        Ok(FileResult {
+            path: input.display(),
+            source,
+            report,
+        })
+    };
+    let mut results: Vec<Option<Result<FileResult, String>>> = Vec::new();
+    results.resize_with(inputs.len(), || None);
     if threads == 1 {
-        for (slot, (_, bytes)) in reports.iter_mut().zip(&docs) {
-            *slot = Some(validator.validate(bytes));
+        for (slot, input) in results.iter_mut().zip(&inputs) {
+            *slot = Some(check(input));
         }
     } else {
         let next = AtomicUsize::new(0);
-        let results = std::sync::Mutex::new(&mut reports);
+        let shared = std::sync::Mutex::new(&mut results);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| {
                     let mut local = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((_, bytes)) = docs.get(i) else { break };
-                        local.push((i, validator.validate(bytes)));
+                        let Some(input) = inputs.get(i) else { break };
+                        local.push((i, check(input)));
                     }
-                    if let Ok(mut r) = results.lock() {
-                        for (i, rep) in local {
-                            r[i] = Some(rep);
+                    if let Ok(mut r) = shared.lock() {
+                        for (i, res) in local {
+                            r[i] = Some(res);
                         }
                     }
                 });
             }
         });
     }
-    let files: Vec<FileResult> = docs
-        .into_iter()
-        .zip(reports)
-        .map(|((path, source), report)| FileResult {
-            path,
-            source,
-            report: report.unwrap_or_default(),
-        })
-        .collect();
+    // An unreadable file is an I/O error (exit 2), not a finding.
+    let mut files = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Some(Ok(f)) => files.push(f),
+            Some(Err(e)) => return Err(ExpectedError::Io(e).into()),
+            None => return Err(ExpectedError::Io("a worker thread stopped early".into()).into()),
+        }
+    }
     let run = ValidationRun {
         tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
         schema_set: validator.info().clone(),
