@@ -137,7 +137,7 @@ const ORG_PLACEHOLDERS: &[&str] = &[
 const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
 
 struct Ctx<'a> {
-    tree: &'a Tree,
+    tree: &'a Tree<'a>,
     today: Date,
     out: Vec<Finding>,
 }
@@ -148,8 +148,8 @@ impl Ctx<'_> {
             rule: rule.id.into(),
             severity: rule.severity,
             line: node.line,
-            column: node.column,
-            path: Some(node.path.clone()),
+            column: self.tree.column(node),
+            path: Some(self.tree.path(node)),
             message,
             hint: Some(rule.hint.into()),
             kind: None,
@@ -161,7 +161,7 @@ fn text(n: &Node) -> &str {
     n.text.as_str()
 }
 
-pub(crate) fn check(tree: &Tree, today: Date) -> Vec<Finding> {
+pub(crate) fn check(tree: &Tree<'_>, today: Date) -> Vec<Finding> {
     let Some(root) = tree.root() else {
         return vec![];
     };

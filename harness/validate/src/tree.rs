@@ -1,28 +1,31 @@
 //! The element tree the business rules read, taken from the document libxml2 has
 //! already parsed (so every encoding libxml2 reads, the rules read too, and nothing
-//! is parsed twice). Lines come from libxml2; columns are found on the source line.
+//! is parsed twice). It is built on every validation, so it stays lean: paths and
+//! columns are worked out only for the nodes a finding names.
 
 use libxml::readonly::RoNode;
 use libxml::tree::{Document, NodeType};
 
 #[derive(Debug, Clone)]
 pub struct Node {
-    pub ns: Option<String>,
     pub name: String,
-    /// `/AnmalanFranArbetsgivare/assistent/personnummer`
-    pub path: String,
     pub line: u32,
-    pub column: u32,
+    pub parent: Option<usize>,
     pub children: Vec<usize>,
     /// Text content (only filled for elements without element children).
     pub text: String,
-    /// `xsi:schemaLocation` of this element, if any.
+    /// Namespace URI; filled for the root only (the rules check nothing else).
+    pub ns: Option<String>,
+    /// `xsi:schemaLocation`; filled for the root only.
     pub schema_location: Option<String>,
+    idx: usize,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Tree {
+#[derive(Debug, Clone)]
+pub struct Tree<'s> {
     pub nodes: Vec<Node>,
+    /// The document as text, for columns (decoded, or read as far as it is ASCII).
+    source: &'s str,
 }
 
 const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -39,68 +42,56 @@ fn line_of(node: RoNode) -> u32 {
     u32::try_from(l).unwrap_or(0)
 }
 
-impl Tree {
-    /// Walks `doc`. `source` (the document as text, when it could be decoded) is only
-    /// used to find columns.
-    pub fn from_doc(doc: &Document, source: Option<&str>) -> Tree {
+fn element_children(node: RoNode) -> impl Iterator<Item = RoNode> {
+    std::iter::successors(node.get_first_child(), |n| n.get_next_sibling())
+        .filter(|c| c.get_type() == Some(NodeType::ElementNode))
+}
+
+impl<'s> Tree<'s> {
+    pub fn from_doc(doc: &Document, source: &'s str) -> Tree<'s> {
         let mut tree = Tree {
             nodes: Vec::with_capacity(48),
+            source,
         };
         let Some(root) = doc.get_root_readonly() else {
             return tree;
         };
-        let lines: Vec<&str> = source.map(|s| s.split('\n').collect()).unwrap_or_default();
-        let mut seen_on_line: std::collections::HashMap<(u32, String), usize> = Default::default();
         let mut stack: Vec<(RoNode, Option<usize>)> = vec![(root, None)];
         while let Some((node, parent)) = stack.pop() {
             if tree.nodes.len() >= MAX_NODES {
                 break;
             }
-            let name = node.get_name();
-            let ns = node.get_namespace();
-            let prefix = ns
-                .as_ref()
-                .map(|n| n.get_prefix())
-                .filter(|p| !p.is_empty());
-            let line = line_of(node);
-            let qname = match &prefix {
-                Some(p) => format!("{p}:{name}"),
-                None => name.clone(),
-            };
-            let nth = seen_on_line.entry((line, qname.clone())).or_insert(0);
-            let column = column_of(&lines, line, &qname, *nth);
-            *nth += 1;
-            let path = match parent {
-                Some(p) => format!("{}/{name}", tree.nodes[p].path),
-                None => format!("/{name}"),
-            };
-            let id = tree.nodes.len();
-            let element_children: Vec<RoNode> = node
-                .get_child_nodes()
-                .into_iter()
-                .filter(|c| c.get_type() == Some(NodeType::ElementNode))
-                .collect();
-            let text = if element_children.is_empty() {
-                node.get_content()
-            } else {
-                String::new()
-            };
+            let idx = tree.nodes.len();
+            let is_root = parent.is_none();
+            let first_len = stack.len();
+            stack.extend(element_children(node).map(|c| (c, Some(idx))));
+            let leaf = stack.len() == first_len;
+            // Children were pushed in document order; pop them in document order too.
+            stack[first_len..].reverse();
             tree.nodes.push(Node {
-                ns: ns.map(|n| n.get_href()),
-                name,
-                path,
-                line,
-                column,
+                name: node.get_name(),
+                line: line_of(node),
+                parent,
                 children: vec![],
-                text,
-                schema_location: node.get_property_ns("schemaLocation", XSI_NS),
+                text: if leaf {
+                    node.get_content()
+                } else {
+                    String::new()
+                },
+                ns: if is_root {
+                    node.get_namespace().map(|n| n.get_href())
+                } else {
+                    None
+                },
+                schema_location: if is_root {
+                    node.get_property_ns("schemaLocation", XSI_NS)
+                } else {
+                    None
+                },
+                idx,
             });
             if let Some(p) = parent {
-                tree.nodes[p].children.push(id);
-            }
-            // Reverse so that children are visited, and numbered, in document order.
-            for c in element_children.into_iter().rev() {
-                stack.push((c, Some(id)));
+                tree.nodes[p].children.push(idx);
             }
         }
         tree
@@ -124,6 +115,60 @@ impl Tree {
         self.nodes.iter().filter(move |n| n.name == name)
     }
 
+    /// `/AnmalanFranArbetsgivare/assistent/personnummer`
+    pub fn path(&self, n: &Node) -> String {
+        let mut names = vec![n.name.as_str()];
+        let mut cur = n.parent;
+        while let Some(p) = cur {
+            names.push(&self.nodes[p].name);
+            cur = self.nodes[p].parent;
+        }
+        names.iter().rev().fold(String::new(), |mut s, name| {
+            s.push('/');
+            s.push_str(name);
+            s
+        })
+    }
+
+    /// 1-based column of the node's start tag; 0 when it cannot be found.
+    pub fn column(&self, n: &Node) -> u32 {
+        // Which start tag of this name on this line the node is (minified documents
+        // put everything on one line).
+        let nth = self.nodes[..n.idx]
+            .iter()
+            .filter(|o| o.line == n.line && o.name == n.name)
+            .count();
+        let Some(text) = n
+            .line
+            .checked_sub(1)
+            .and_then(|l| self.source.split('\n').nth(l as usize))
+        else {
+            return 0;
+        };
+        let mut found = 0;
+        for (at, _) in text.match_indices('<') {
+            let rest = &text[at + 1..];
+            // Skip an optional prefix: `<r:name` as well as `<name`.
+            let local =
+                match rest.find(|c: char| c == ':' || c.is_whitespace() || c == '>' || c == '/') {
+                    Some(i) if rest.as_bytes()[i] == b':' => &rest[i + 1..],
+                    _ => rest,
+                };
+            let is_tag = local.starts_with(n.name.as_str())
+                && local[n.name.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/');
+            if is_tag {
+                if found == nth {
+                    return text[..at].chars().count() as u32 + 1;
+                }
+                found += 1;
+            }
+        }
+        0
+    }
+
     /// The element a schema error on `line` names: (path, column).
     pub fn locate(&self, line: u32, element: Option<&str>) -> Option<(String, u32)> {
         let on_line = |n: &&Node| n.line == line;
@@ -132,30 +177,8 @@ impl Tree {
             .filter(on_line)
             .find(|n| element.is_none_or(|e| n.name == e))
             .or_else(|| self.nodes.iter().find(on_line))
-            .map(|n| (n.path.clone(), n.column))
+            .map(|n| (self.path(n), self.column(n)))
     }
-}
-
-/// 1-based column of the `nth` start tag `<qname` on `line`; 0 when unknown.
-fn column_of(lines: &[&str], line: u32, qname: &str, nth: usize) -> u32 {
-    let Some(text) = line.checked_sub(1).and_then(|l| lines.get(l as usize)) else {
-        return 0;
-    };
-    let needle = format!("<{qname}");
-    let mut from = 0;
-    let mut found = 0;
-    while let Some(i) = text[from..].find(&needle) {
-        let at = from + i;
-        let after = text[at + needle.len()..].chars().next();
-        if after.is_none_or(|c| c.is_whitespace() || c == '>' || c == '/') {
-            if found == nth {
-                return text[..at].chars().count() as u32 + 1;
-            }
-            found += 1;
-        }
-        from = at + needle.len();
-    }
-    0
 }
 
 /// Whether the parsed document carries a DOCTYPE (internal or external subset).
@@ -163,12 +186,6 @@ pub fn has_dtd(doc: &Document) -> bool {
     let Some(root) = doc.get_root_readonly() else {
         return false;
     };
-    let mut cur = root.get_prev_sibling();
-    while let Some(n) = cur {
-        if n.get_type() == Some(NodeType::DTDNode) {
-            return true;
-        }
-        cur = n.get_prev_sibling();
-    }
-    false
+    std::iter::successors(root.get_prev_sibling(), |n| n.get_prev_sibling())
+        .any(|n| n.get_type() == Some(NodeType::DTDNode))
 }

@@ -181,7 +181,7 @@ impl Validator {
                 &lossy
             }
         };
-        let tree = Tree::from_doc(&doc, Some(source));
+        let tree = Tree::from_doc(&doc, source);
         let xsd = self.with_context(role, |ctx| ctx.validate_document(&doc));
         match xsd {
             Ok(Ok(())) => {}
@@ -615,7 +615,7 @@ fn strip_namespaces(m: &str) -> String {
 }
 
 /// Classifies a libxml2 schema error and places it on the element it names.
-fn schema_finding(d: &Diag, tree: Option<&Tree>) -> Finding {
+fn schema_finding(d: &Diag, tree: Option<&Tree<'_>>) -> Finding {
     let m = d.message.as_str();
     let kind = if m.contains("This element is not expected") {
         "unexpected-element"
