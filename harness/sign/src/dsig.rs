@@ -5,7 +5,7 @@ use crate::{SignError, SignatureError, Signer, TestPki};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use der::{Decode, Encode};
-use eioa_validate::c14n::{canonicalize, Select};
+use eioa_validate::c14n::{canonicalize, canonicalize_many, Select};
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::{SignatureEncoding, Signer as _};
@@ -318,6 +318,7 @@ pub fn verify(
     if uris != ["#bidKeyInfo", "#bidSignedData"] {
         return Err(SignatureError::UnexpectedReferences { found: uris });
     }
+    let mut digests: Vec<(String, String, Vec<u8>)> = Vec::with_capacity(2);
     for r in &refs {
         let uri = r.attr("URI").unwrap_or_default();
         if let Some(transforms) = r.child(DSIG_NS, "Transforms") {
@@ -343,8 +344,8 @@ pub fn verify(
                 .ok_or_else(|| missing("DigestValue"))?,
             "DigestValue",
         )?;
-        let id = &uri[1..];
-        let target = by_id(id).ok_or_else(|| missing(&format!("element with Id=\"{id}\"")))?;
+        let id = uri[1..].to_string();
+        let target = by_id(&id).ok_or_else(|| missing(&format!("element with Id=\"{id}\"")))?;
         let expected_kind = if id == SIGNED_DATA_ID {
             (BANKID_NS, "bankIdSignedData")
         } else {
@@ -353,11 +354,21 @@ pub fn verify(
         if !target.is(expected_kind.0, expected_kind.1) {
             return Err(missing(&format!("{} with Id=\"{id}\"", expected_kind.1)));
         }
-        let c = canonicalize(signature_xml, Select::Id(id))
-            .map_err(|e| SignatureError::Canonicalization(e.to_string()))?;
-        if Sha256::digest(&c).as_slice() != dv.as_slice() {
+        digests.push((uri.to_string(), id, dv));
+    }
+    // Both referenced subtrees and SignedInfo from one parse of the signature.
+    let mut selects: Vec<Select<'_>> = digests.iter().map(|(_, id, _)| Select::Id(id)).collect();
+    selects.push(Select::Element {
+        ns: DSIG_NS,
+        local: "SignedInfo",
+    });
+    let mut canonical = canonicalize_many(signature_xml, &selects)
+        .map_err(|e| SignatureError::Canonicalization(e.to_string()))?;
+    let si = canonical.pop().unwrap_or_default();
+    for ((uri, _, dv), c) in digests.iter().zip(&canonical) {
+        if Sha256::digest(c).as_slice() != dv.as_slice() {
             return Err(SignatureError::DigestMismatch {
-                reference: uri.to_string(),
+                reference: uri.clone(),
             });
         }
     }
@@ -381,14 +392,6 @@ pub fn verify(
             .ok_or_else(|| missing("SignatureValue"))?,
         "SignatureValue",
     )?;
-    let si = canonicalize(
-        signature_xml,
-        Select::Element {
-            ns: DSIG_NS,
-            local: "SignedInfo",
-        },
-    )
-    .map_err(|e| SignatureError::Canonicalization(e.to_string()))?;
     let leaf_key = public_key(&leaf)?;
     if !verify_rsa(&leaf_key, SHA256_RSA, &si, &sv)? {
         return Err(SignatureError::BadSignatureValue);

@@ -42,37 +42,47 @@ fn options() -> CanonicalizationOptions {
 
 /// Inclusive C14N 1.0 (no comments) of the selected part of `xml`.
 pub fn canonicalize(xml: &[u8], select: Select<'_>) -> Result<Vec<u8>, C14nError> {
+    canonicalize_many(xml, &[select]).map(|mut v| v.swap_remove(0))
+}
+
+/// Several parts of one document, parsed once (a signature's verification needs
+/// three canonical subtrees of the same XML).
+pub fn canonicalize_many(xml: &[u8], selects: &[Select<'_>]) -> Result<Vec<Vec<u8>>, C14nError> {
     // libxml2's C14N cannot serialise unexpanded entity references (and prints to
     // stderr trying); DTDs are refused everywhere else in the harness too.
     if crate::validator::doctype_offset(xml).is_some() {
         return Err(C14nError::Doctype);
     }
     let doc = parse_untrusted(xml).map_err(|e| C14nError::NotWellFormed(e.message))?;
-    let out = match select {
-        Select::Document => doc
-            .canonicalize(options(), None)
-            .map_err(|()| C14nError::Failed)?,
-        Select::Id(id) => {
-            let root = doc.get_root_element().ok_or(C14nError::Failed)?;
-            let mut node = find(&root, &|n| {
-                n.get_attribute_no_ns("Id").as_deref() == Some(id)
-            })
-            .ok_or_else(|| C14nError::NotFound(format!("with Id=\"{id}\"")))?;
-            node.canonicalize(options())
-                .map_err(|()| C14nError::Failed)?
-        }
-        Select::Element { ns, local } => {
-            let root = doc.get_root_element().ok_or(C14nError::Failed)?;
-            let mut node = find(&root, &|n| {
-                n.get_name() == local
-                    && n.get_namespace().map(|x| x.get_href()).as_deref() == Some(ns)
-            })
-            .ok_or_else(|| C14nError::NotFound(format!("{{{ns}}}{local}")))?;
-            node.canonicalize(options())
-                .map_err(|()| C14nError::Failed)?
-        }
-    };
-    Ok(out.into_bytes())
+    let mut out = Vec::with_capacity(selects.len());
+    for select in selects {
+        let text = match *select {
+            Select::Document => doc
+                .canonicalize(options(), None)
+                .map_err(|()| C14nError::Failed)?,
+            Select::Id(id) => {
+                let root = doc.get_root_element().ok_or(C14nError::Failed)?;
+                let mut node = find(&root, &|n| {
+                    n.get_attribute_no_ns("Id").as_deref() == Some(id)
+                })
+                .ok_or_else(|| C14nError::NotFound(format!("with Id=\"{id}\"")))?;
+                node.canonicalize(options())
+                    .map_err(|()| C14nError::Failed)?
+            }
+            Select::Element { ns, local } => {
+                let root = doc.get_root_element().ok_or(C14nError::Failed)?;
+                let mut node = find(&root, &|n| {
+                    n.get_name() == local
+                        && n.get_namespace().map(|x| x.get_href()).as_deref() == Some(ns)
+                })
+                .ok_or_else(|| C14nError::NotFound(format!("{{{ns}}}{local}")))?;
+                node.canonicalize(options())
+                    .map_err(|()| C14nError::Failed)?
+            }
+        };
+        out.push(text.into_bytes());
+    }
+    Ok(out)
 }
 
 fn find(node: &Node, pred: &dyn Fn(&Node) -> bool) -> Option<Node> {
