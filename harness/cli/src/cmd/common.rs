@@ -100,7 +100,7 @@ pub fn collect_inputs(paths: &[String]) -> anyhow::Result<Vec<Input>> {
             let mut files = Vec::new();
             walk(&path, &mut files)
                 .map_err(|e| ExpectedError::Io(format!("cannot list {}: {e}", path.display())))?;
-            files.sort();
+            files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
             out.extend(files.into_iter().map(Input::File));
         } else {
             out.push(Input::File(path));
