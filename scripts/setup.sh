@@ -10,6 +10,12 @@ if [[ "${1:-}" == "--test" ]]; then
   want+=(libxml2-utils php-cli php-soap python3-pip)
 fi
 
+# A C compiler and linker: the Rust toolchain links with cc, and libxml's bindings
+# and ring build C code.
+command -v cc >/dev/null 2>&1 || want+=(build-essential)
+# curl is used by the interop set-up.
+command -v curl >/dev/null 2>&1 || want+=(curl)
+
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
