@@ -85,11 +85,11 @@ impl Connection {
         for ca in &self.ca {
             let pem = std::fs::read(ca)
                 .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", ca.display())))?;
-            let mut found = false;
-            for item in pem_certs(&pem) {
-                extra_roots.push(item);
-                found = true;
-            }
+            let certs = pem_certs(&pem).map_err(|e| {
+                ExpectedError::Usage(format!("{} is not a readable PEM file: {e}", ca.display()))
+            })?;
+            let found = !certs.is_empty();
+            extra_roots.extend(certs);
             if !found {
                 return Err(ExpectedError::Usage(format!(
                     "{} holds no PEM certificate",
@@ -114,27 +114,9 @@ impl Connection {
     }
 }
 
-fn pem_certs(pem: &[u8]) -> Vec<eioa_client::CertificateDer<'static>> {
-    let text = String::from_utf8_lossy(pem);
-    let mut out = Vec::new();
-    let mut rest = text.as_ref();
-    while let Some(i) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body = &rest[i + 27..];
-        let Some(end) = body.find("-----END CERTIFICATE-----") else {
-            break;
-        };
-        let b64: String = body[..end].split_whitespace().collect();
-        if let Ok(der) = base64_decode(&b64) {
-            out.push(eioa_client::CertificateDer::from(der));
-        }
-        rest = &body[end..];
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(s)
+/// Every certificate in a PEM file; a damaged block is an error, not skipped.
+fn pem_certs(pem: &[u8]) -> std::io::Result<Vec<eioa_client::CertificateDer<'static>>> {
+    rustls_pemfile::certs(&mut &pem[..]).collect()
 }
 
 #[derive(Debug, clap::Args)]
