@@ -370,28 +370,22 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
         None | Some("UTF-8") | Some("UTF8") => match std::str::from_utf8(body) {
             Ok(s) => Some(Some(s.to_string())),
             Err(e) => {
-                let (line, col) = line_col(body, e.valid_up_to());
-                out.push(Finding {
-                    rule: "EIOA-X002".into(),
-                    severity: Severity::Error,
-                    line,
-                    column: col,
-                    path: None,
-                    message: format!(
-                        "byte 0x{:02X} at offset {} is not UTF-8, but the document {}",
-                        body[e.valid_up_to()],
-                        e.valid_up_to(),
-                        if declared.is_some() {
-                            "declares encoding=\"UTF-8\""
-                        } else {
-                            "declares no encoding, so it must be UTF-8"
-                        }
-                    ),
-                    hint: hint(
-                        "save the file as UTF-8, or declare the encoding the bytes really use",
-                    ),
-                    kind: None,
-                });
+                let message = format!(
+                    "byte 0x{:02X} at offset {} is not UTF-8, but the document {}",
+                    body[e.valid_up_to()],
+                    e.valid_up_to(),
+                    if declared.is_some() {
+                        "declares encoding=\"UTF-8\""
+                    } else {
+                        "declares no encoding, so it must be UTF-8"
+                    }
+                );
+                out.push(encoding_error(
+                    body,
+                    e.valid_up_to(),
+                    message,
+                    "save the file as UTF-8, or declare the encoding the bytes really use",
+                ));
                 None
             }
         },
@@ -410,42 +404,27 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
             ));
             if enc.contains("ASCII") {
                 if let Some(p) = body.iter().position(|b| !b.is_ascii()) {
-                    let (line, column) = line_col(body, p);
-                    out.push(Finding {
-                        rule: "EIOA-X002".into(),
-                        severity: Severity::Error,
-                        line,
-                        column,
-                        path: None,
-                        message: format!(
+                    out.push(encoding_error(
+                        body,
+                        p,
+                        format!(
                             "byte 0x{:02X} is not ASCII, but the document declares encoding=\"{}\"",
                             body[p],
                             declared.as_deref().unwrap_or(enc)
                         ),
-                        hint: hint("declare encoding=\"UTF-8\" and save the file as UTF-8"),
-                        kind: None,
-                    });
+                        "declare encoding=\"UTF-8\" and save the file as UTF-8",
+                    ));
                     return None;
                 }
             } else if let Ok(s) = std::str::from_utf8(body) {
                 // Valid multi-byte UTF-8 under a single-byte declaration: åäö become mojibake.
                 if let Some((p, _)) = s.char_indices().find(|(_, c)| !c.is_ascii()) {
-                    let (line, column) = line_col(body, p);
-                    out.push(Finding {
-                        rule: "EIOA-X002".into(),
-                        severity: Severity::Error,
-                        line,
-                        column,
-                        path: None,
-                        message: format!(
+                    out.push(encoding_error(body, p, format!(
                             "the bytes are UTF-8 but the document declares encoding=\"{}\": `{}` would be read as `{}`",
                             declared.as_deref().unwrap_or(enc),
                             &s[p..p + s[p..].chars().next().map_or(1, char::len_utf8)],
                             body[p..p + s[p..].chars().next().map_or(1, char::len_utf8)].iter().map(|&b| b as char).collect::<String>(),
-                        ),
-                        hint: hint("declare encoding=\"UTF-8\" (the bytes already are)"),
-                        kind: None,
-                    });
+                        ), "declare encoding=\"UTF-8\" (the bytes already are)"));
                     return None;
                 }
             }
@@ -465,6 +444,21 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
             ));
             Some(None)
         }
+    }
+}
+
+/// An `EIOA-X002` finding at a byte offset.
+fn encoding_error(body: &[u8], offset: usize, message: String, fix: &str) -> Finding {
+    let (line, column) = line_col(body, offset);
+    Finding {
+        rule: "EIOA-X002".into(),
+        severity: Severity::Error,
+        line,
+        column,
+        path: None,
+        message,
+        hint: hint(fix),
+        kind: None,
     }
 }
 
