@@ -198,7 +198,17 @@ fn render_finding(renderer: &Renderer, file: &FileResult, f: &Finding) -> String
         Some(k) => format!("{} ({k})", f.message),
         None => f.message.clone(),
     };
-    let source = String::from_utf8_lossy(&file.source);
+    // Control characters (NUL and friends) would garble a terminal: show them as �.
+    let source: String = String::from_utf8_lossy(&file.source)
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
     let span = span_of(&source, f.line, f.column);
     // annotate-snippets appends line:column to the origin itself.
     let origin = if span.is_some() {

@@ -223,6 +223,11 @@ impl Validator {
                 .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
             findings.extend(rules::check(&tree, today));
         }
+        // libxml2 quotes offending values whole; a 5 MB text node must not become a 5 MB
+        // message.
+        for f in &mut findings {
+            shorten(&mut f.message);
+        }
         findings.sort_by_key(|f| (f.line, f.column));
         Report { findings }
     }
@@ -444,6 +449,17 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
             ));
             Some(None)
         }
+    }
+}
+
+/// Longest message kept whole; longer ones are cut with a note of their length.
+const MAX_MESSAGE_CHARS: usize = 400;
+
+fn shorten(message: &mut String) {
+    if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        let total = message.len();
+        message.truncate(cut);
+        message.push_str(&format!("… ({total} bytes in all)"));
     }
 }
 
