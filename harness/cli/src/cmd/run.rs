@@ -6,7 +6,7 @@ use anyhow::Context;
 use eioa_client::{Client, ClientConfig, Identity, Pace, Secret, Target, Url};
 use eioa_runner::{Kit, RunOptions, RunSummary, Scenario, SuiteName, Verdict};
 use eioa_validate::ValidatorOptions;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -56,21 +56,52 @@ impl Connection {
                 ))
             })?),
         };
-        let passphrase = || -> anyhow::Result<Option<Secret>> {
-            match std::env::var(&self.passphrase_env) {
-                Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-                _ => Ok(None),
+        // The passphrase comes from the environment variable, else (on a terminal)
+        // from a prompt without echo; never from a flag value.
+        let from_env = || match std::env::var(&self.passphrase_env) {
+            Ok(v) if !v.is_empty() => Some(Secret::new(v)),
+            _ => None,
+        };
+        let prompt = |what: &std::path::Path| -> anyhow::Result<Option<Secret>> {
+            if !std::io::stdin().is_terminal() {
+                return Ok(None);
             }
+            let text = format!(
+                "passphrase for {} (or set ${}): ",
+                what.display(),
+                self.passphrase_env
+            );
+            Ok(Some(Secret::from_prompt(&text, |p: &str| {
+                rpassword::prompt_password(p)
+            })?))
         };
         let identity = match (&self.cert, &self.key, &self.p12) {
-            (Some(c), Some(k), _) => Some(
-                Identity::from_pem_files(c, k, passphrase()?.as_ref())
-                    .context("failed to load the client identity")?,
-            ),
+            (Some(c), Some(k), _) => {
+                let env = from_env();
+                let first = Identity::from_pem_files(c, k, env.as_ref());
+                let loaded = match first {
+                    Err(eioa_client::IdentityError::PassphraseRequired) if env.is_none() => {
+                        match prompt(k)? {
+                            Some(secret) => Identity::from_pem_files(c, k, Some(&secret)),
+                            None => first,
+                        }
+                    }
+                    other => other,
+                };
+                Some(loaded.with_context(|| {
+                    format!("failed to load the client identity (an encrypted key takes its passphrase from ${})", self.passphrase_env)
+                })?)
+            }
             (_, _, Some(p)) => {
-                let secret = passphrase()?.ok_or_else(|| {
-                    ExpectedError::Usage(format!("--p12 needs its passphrase in ${} (or name another variable with --passphrase-env)", self.passphrase_env))
-                })?;
+                let secret = match from_env() {
+                    Some(s) => s,
+                    None => prompt(p)?.ok_or_else(|| {
+                        ExpectedError::Usage(format!(
+                            "--p12 needs its passphrase in ${} (or name another variable with --passphrase-env)",
+                            self.passphrase_env
+                        ))
+                    })?,
+                };
                 Some(
                     Identity::from_pkcs12_file(p, &secret)
                         .context("failed to load the PKCS#12 identity")?,
