@@ -356,18 +356,25 @@ pub fn tx_list(dir: &DataDirArg) -> anyhow::Result<(String, Vec<String>)> {
 }
 
 /// `eioa tx show TX-ID`: the text, or `None` when the tx-id is not in the journal.
-pub fn tx_show(dir: &DataDirArg, tx_id: &str, unredacted: bool) -> anyhow::Result<Option<String>> {
+/// The journal's records for `tx_id` (None when there are none), and the damage the
+/// journal reader reported, so that a missing tx-id next to damage is not mistaken
+/// for one that was never answered.
+pub fn tx_show(
+    dir: &DataDirArg,
+    tx_id: &str,
+    unredacted: bool,
+) -> anyhow::Result<(Option<String>, Vec<String>)> {
     if !dir.data_dir.is_dir() {
         bail!("no journal at {}: pass --data-dir", dir.data_dir.display());
     }
     let j = read_journal(&dir.data_dir)?;
     let found = crate::txview::find(&j.records, tx_id);
     if found.is_empty() {
-        return Ok(None);
+        return Ok((None, j.damage));
     }
     let parts: Vec<String> = found
         .iter()
         .map(|r| crate::txview::show(r, !unredacted))
         .collect();
-    Ok(Some(parts.join("\n========\n\n")))
+    Ok((Some(parts.join("\n========\n\n")), j.damage))
 }

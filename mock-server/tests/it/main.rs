@@ -600,17 +600,21 @@ fn journal_survives_a_torn_tail_and_tx_show_finds_the_tx_id() {
         let (list, damage) = tx_list(&arg).unwrap();
         assert!(damage.is_empty());
         assert!(list.contains(&tx1) && list.contains(&tx2), "{list}");
-        let shown = tx_show(&arg, &tx2, false).unwrap().expect("tx-id found");
+        let (shown, damage) = tx_show(&arg, &tx2, false).unwrap();
+        assert!(damage.is_empty());
+        let shown = shown.expect("tx-id found");
         assert!(shown.contains(&tx2));
         // Redacted by default: the assistant's number keeps only its date part.
         let pnr = notification(31).assistent.personnummer;
         assert!(!shown.contains(&pnr), "{shown}");
         assert!(shown.contains(&format!("{}****", &pnr[..8])), "{shown}");
         assert!(!shown.contains("Provsson"), "{shown}");
-        let raw_view = tx_show(&arg, &tx2, true).unwrap().unwrap();
+        let raw_view = tx_show(&arg, &tx2, true).unwrap().0.unwrap();
         assert!(raw_view.contains("PFNpZ25hdHVyZ") || raw_view.contains(&tx2));
         assert_eq!(
-            tx_show(&arg, "00000000-0000-4000-8000-000000000000", false).unwrap(),
+            tx_show(&arg, "00000000-0000-4000-8000-000000000000", false)
+                .unwrap()
+                .0,
             None
         );
     });

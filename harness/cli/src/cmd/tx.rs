@@ -45,18 +45,29 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
             tx_id,
             dir,
             unredacted,
-        } => match eioa_mock_server::cli::tx_show(&dir, &tx_id, unredacted)? {
-            Some(text) => {
-                out.write_all(text.as_bytes())?;
-                Ok(Outcome::Success)
+        } => {
+            let (found, damage) = eioa_mock_server::cli::tx_show(&dir, &tx_id, unredacted)?;
+            for d in &damage {
+                eprintln!("warning: journal damage: {d}");
             }
-            None => {
-                eprintln!(
-                    "tx-id {tx_id} is not in the journal at {}",
-                    dir.data_dir.display()
-                );
-                Ok(Outcome::Findings)
+            match found {
+                Some(text) => {
+                    out.write_all(text.as_bytes())?;
+                    Ok(Outcome::Success)
+                }
+                None => {
+                    eprintln!(
+                        "tx-id {tx_id} is not in the journal at {}{}",
+                        dir.data_dir.display(),
+                        if damage.is_empty() {
+                            ""
+                        } else {
+                            " (it may be in a damaged stretch, see above)"
+                        }
+                    );
+                    Ok(Outcome::Findings)
+                }
             }
-        },
+        }
     }
 }
