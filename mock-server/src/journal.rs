@@ -419,7 +419,10 @@ impl Writer {
         };
         let now = SystemTime::now();
         for (index, path) in segments {
-            if index == self.index {
+            // The current segment, and the one before it: after a rotation the current
+            // segment may still be empty, and the previous one then holds the last
+            // sequence number, which a restart continues from.
+            if index == self.index || index + 1 == self.index {
                 continue;
             }
             let old = fs::metadata(&path)
@@ -1258,5 +1261,44 @@ mod tests {
         j.close();
         let c = read_journal(&d).unwrap();
         assert_eq!(seqs(&c), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn retention_keeps_the_segment_that_holds_the_last_sequence_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let mut cfg = JournalConfig::new(&d);
+        cfg.rotate_bytes = 1;
+        cfg.retention_days = Some(1);
+        let j = Journal::open(cfg.clone()).unwrap();
+        rt().block_on(async {
+            for i in 1..=3 {
+                j.append(record(&format!("r{i}"))).await.unwrap();
+            }
+        });
+        j.close();
+        // Every segment looks a week old: retention may delete all but the newest two.
+        let week_ago = SystemTime::now() - Duration::from_secs(7 * 86_400);
+        for (_, path) in list_segments(&d).unwrap() {
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(week_ago)
+                .unwrap();
+        }
+        // Opening sweeps; the newest segment is empty, the one before holds seq 3 and
+        // must survive, or the next start would begin again at 1.
+        drop(Journal::open(cfg.clone()).unwrap());
+        let j = Journal::open(cfg).unwrap();
+        assert_eq!(
+            rt().block_on(j.append(record("r4"))).unwrap(),
+            4,
+            "no sequence number is reused"
+        );
+        j.close();
+        // Expired segments went (1 and 2 at the open, 3 at the rotation after r4);
+        // what remains continues the numbering.
+        assert_eq!(seqs(&read_journal(&d).unwrap()), [4]);
     }
 }
