@@ -99,6 +99,26 @@ impl std::fmt::Debug for TestPki {
     }
 }
 
+/// Builds and signs one certificate (rsa-sha256) with `issuer_key`.
+fn build_cert(
+    profile: Profile,
+    validity: Validity,
+    subject: Name,
+    spki: SubjectPublicKeyInfoOwned,
+    issuer_key: &RsaPrivateKey,
+    what: &'static str,
+) -> Result<Certificate, SignError> {
+    let err = |e: &dyn std::fmt::Display| SignError::Certificate {
+        what,
+        message: e.to_string(),
+    };
+    let signing = SigningKey::<Sha256>::new(issuer_key.clone());
+    CertificateBuilder::new(profile, serial()?, validity, subject, spki, &signing)
+        .map_err(|e| err(&e))?
+        .build::<rsa::pkcs1v15::Signature>()
+        .map_err(|e| err(&e))
+}
+
 /// Generates an RSA-2048 key.
 pub fn generate_key() -> Result<RsaPrivateKey, SignError> {
     RsaPrivateKey::new(&mut rand::thread_rng(), 2048).map_err(SignError::KeyGen)
@@ -215,26 +235,8 @@ impl TestPki {
             not_before: to_time(not_before)?,
             not_after: to_time(not_after)?,
         };
-        let signing = SigningKey::<Sha256>::new(key.clone());
-        let builder = CertificateBuilder::new(
-            Profile::Root,
-            serial()?,
-            validity,
-            name,
-            spki(&key)?,
-            &signing,
-        )
-        .map_err(|e| SignError::Certificate {
-            what: "root ca",
-            message: e.to_string(),
-        })?;
-        let cert =
-            builder
-                .build::<rsa::pkcs1v15::Signature>()
-                .map_err(|e| SignError::Certificate {
-                    what: "root ca",
-                    message: e.to_string(),
-                })?;
+        let spki = spki(&key)?;
+        let cert = build_cert(Profile::Root, validity, name, spki, &key, "root ca")?;
         Signer::new(key, cert)
     }
 
@@ -259,20 +261,7 @@ impl TestPki {
             enable_key_agreement: false,
             enable_key_encipherment: false,
         };
-        let signing = SigningKey::<Sha256>::new(self.ca.key.clone());
-        let builder =
-            CertificateBuilder::new(profile, serial()?, validity, name, spki(&key)?, &signing)
-                .map_err(|e| SignError::Certificate {
-                    what: "signer",
-                    message: e.to_string(),
-                })?;
-        let cert =
-            builder
-                .build::<rsa::pkcs1v15::Signature>()
-                .map_err(|e| SignError::Certificate {
-                    what: "signer",
-                    message: e.to_string(),
-                })?;
+        let cert = build_cert(profile, validity, name, spki(&key)?, &self.ca.key, "signer")?;
         Signer::new(key, cert)
     }
 
