@@ -467,13 +467,7 @@ async fn journal_connection_fault(
         fault: Some(fault.name().into()),
         findings: Vec::new(),
     };
-    if let Err(e) = state.journal.append(rec).await {
-        state
-            .counters
-            .journal_failures
-            .fetch_add(1, Ordering::Relaxed);
-        eprintln!("eioa-mock-server: journal write failed: {e}");
-    }
+    journal_only(state, rec).await;
 }
 
 async fn serve<I>(io: I, info: Arc<ConnInfo>, state: Arc<State>, watcher: Watcher)

@@ -320,32 +320,26 @@ impl<'a> Worker<'a> {
         let tree = catch_unwind(AssertUnwindSafe(|| {
             self.strategies[slot].new_tree(&mut runner)
         }));
+        let not_generated = |detail: String| {
+            Box::new(Surprise {
+                class,
+                index,
+                case_seed: seed,
+                kind: SurpriseKind::Panic,
+                document: Vec::new(),
+                expected: Expected::valid(),
+                observed: Observed::default(),
+                detail,
+            })
+        };
         let mut tree = match tree {
             Ok(Ok(t)) => t,
             Ok(Err(reason)) => {
-                return Err(Box::new(Surprise {
-                    class,
-                    index,
-                    case_seed: seed,
-                    kind: SurpriseKind::Panic,
-                    document: Vec::new(),
-                    expected: Expected::valid(),
-                    observed: Observed::default(),
-                    detail: format!("no case could be generated: {reason}"),
-                }))
+                return Err(not_generated(format!(
+                    "no case could be generated: {reason}"
+                )))
             }
-            Err(_) => {
-                return Err(Box::new(Surprise {
-                    class,
-                    index,
-                    case_seed: seed,
-                    kind: SurpriseKind::Panic,
-                    document: Vec::new(),
-                    expected: Expected::valid(),
-                    observed: Observed::default(),
-                    detail: "generation panicked".into(),
-                }))
-            }
+            Err(_) => return Err(not_generated("generation panicked".into())),
         };
         let case = tree.current();
         let Err((kind, observed, detail)) = guarded(self.validator, &case) else {
