@@ -920,13 +920,7 @@ mod tests {
     fn torn_tail_is_cut_and_sequence_continues() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("d");
-        {
-            let j = Journal::open(JournalConfig::new(&d)).unwrap();
-            rt().block_on(async {
-                j.append(record("a")).await.unwrap();
-                j.append(record("b")).await.unwrap();
-            });
-        }
+        fsynced_records(&d, 2);
         let seg = segment_path(&d, 1);
         let good_len = fs::metadata(&seg).unwrap().len();
         // Half a frame: a length that promises more than is there.
@@ -956,13 +950,7 @@ mod tests {
     fn corrupted_checksum_is_detected() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("d");
-        {
-            let j = Journal::open(JournalConfig::new(&d)).unwrap();
-            rt().block_on(async {
-                j.append(record("a")).await.unwrap();
-                j.append(record("b")).await.unwrap();
-            });
-        }
+        fsynced_records(&d, 2);
         let seg = segment_path(&d, 1);
         let mut data = fs::read(&seg).unwrap();
         let last = data.len() - 3;
@@ -1026,7 +1014,7 @@ mod tests {
     }
 
     /// Writes `n` fsynced records (tx-ids `r1`..) to a fresh journal in `d`.
-    fn five_fsynced(d: &Path, n: usize) {
+    fn fsynced_records(d: &Path, n: usize) {
         let j = Journal::open(JournalConfig::new(d)).unwrap();
         rt().block_on(async {
             for i in 1..=n {
@@ -1062,7 +1050,7 @@ mod tests {
     fn first_record_damage_keeps_the_rest(damage: impl Fn(&mut [u8], (usize, usize))) {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("d");
-        five_fsynced(&d, 5);
+        fsynced_records(&d, 5);
         let seg = segment_path(&d, 1);
         let mut data = fs::read(&seg).unwrap();
         let fr = frames(&data);
@@ -1147,7 +1135,7 @@ mod tests {
     fn flipped_byte_in_the_last_record_is_kept_and_its_seq_not_reused() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("d");
-        five_fsynced(&d, 5);
+        fsynced_records(&d, 5);
         let seg = segment_path(&d, 1);
         let mut data = fs::read(&seg).unwrap();
         let (start, end) = frames(&data)[4];
@@ -1171,7 +1159,7 @@ mod tests {
     fn torn_last_record_is_cut_and_the_rest_kept() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("d");
-        five_fsynced(&d, 5);
+        fsynced_records(&d, 5);
         let seg = segment_path(&d, 1);
         let data = fs::read(&seg).unwrap();
         let (start, end) = frames(&data)[4];
@@ -1214,7 +1202,7 @@ mod tests {
         for partial in [false, true] {
             let dir = tempfile::tempdir().unwrap();
             let d = dir.path().join("d");
-            five_fsynced(&d, 5);
+            fsynced_records(&d, 5);
             let seg = segment_path(&d, 1);
             let mut data = fs::read(&seg).unwrap();
             let (start, end) = frames(&data)[4];
