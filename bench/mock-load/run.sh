@@ -31,16 +31,8 @@ USE_WRK=${MOCK_LOAD_WRK:-1}
 ACTION='urn:shs:emottagning:SkickaAnmalanFranArbetsgivareResponder:1:SkickaAnmalanFranArbetsgivare'
 OP_PATH=/shs2/FK.EIOA.AnmalanArbetsgivare.ext
 
-echo "== build"
-if [ "${EIOA_SKIP_BUILD:-0}" = 1 ]; then
-  echo "EIOA_SKIP_BUILD=1: using the eioa binary already in target/release"
-else
-  cargo build --release -p eioa-cli
-fi
-CARGO_TARGET_DIR="$ROOT/target/mock-load-driver" \
-  cargo build --release --manifest-path bench/mock-load/driver/Cargo.toml
-EIOA="$ROOT/target/release/eioa"
-DRIVER="$ROOT/target/mock-load-driver/release/eioa-load-driver"
+# shellcheck source=bench/mock-load/build.sh
+source bench/mock-load/build.sh
 if [ "$USE_WRK" = 1 ] && ! command -v wrk >/dev/null; then
   echo "== installing wrk (Debian package)"
   if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi

@@ -32,16 +32,8 @@ OUTAGE_S=${SOAK_OUTAGE_S:-2}
 ACTION='urn:shs:emottagning:SkickaAnmalanFranArbetsgivareResponder:1:SkickaAnmalanFranArbetsgivare'
 OP_PATH=/shs2/FK.EIOA.AnmalanArbetsgivare.ext
 
-echo "== build"
-if [ "${EIOA_SKIP_BUILD:-0}" = 1 ]; then
-  echo "EIOA_SKIP_BUILD=1: using the eioa binary already in target/release"
-else
-  cargo build --release -p eioa-cli
-fi
-CARGO_TARGET_DIR="$ROOT/target/mock-load-driver" \
-  cargo build --release --manifest-path bench/mock-load/driver/Cargo.toml
-EIOA="$ROOT/target/release/eioa"
-DRIVER="$ROOT/target/mock-load-driver/release/eioa-load-driver"
+# shellcheck source=bench/mock-load/build.sh
+source bench/mock-load/build.sh
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/eioa-soak.XXXXXX")
 KEEP=${SOAK_KEEP:-0}
