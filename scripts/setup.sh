@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages the build and the tests need, only when missing.
 #   scripts/setup.sh          build needs: libxml2 headers, libclang (bindgen), pkg-config
-#   scripts/setup.sh --test   plus what the interop tests drive: PHP SoapClient, Python zeep
+#   scripts/setup.sh --test   plus what the interop tests drive: PHP SoapClient, Python zeep,
+#                             and headless Chromium with its WebDriver for the report's browser test
 # Safe to run repeatedly; quiet when everything is present.
 set -euo pipefail
 
 want=(libxml2-dev libclang-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(libxml2-utils php-cli php-soap python3-pip)
+  want+=(libxml2-utils php-cli php-soap python3-pip chromium chromium-driver)
 fi
 
 # A C compiler and linker: the Rust toolchain links with cc, and libxml's bindings
