@@ -44,6 +44,7 @@
 //!   status, the headers and the body up to the limit.
 
 mod client;
+pub mod connect;
 mod error;
 mod exchange;
 mod identity;
