@@ -234,7 +234,10 @@ impl Identity {
         Ok(())
     }
 
-    pub(crate) fn certified_key(&self) -> Arc<CertifiedKey> {
+    /// The chain and the signing key as rustls holds them. Besides the TLS handshake, this
+    /// signs the connection report's evidence file with the key the server saw; the key's
+    /// bytes stay inside rustls.
+    pub fn certified_key(&self) -> Arc<CertifiedKey> {
         Arc::clone(&self.certified)
     }
 }
