@@ -7,6 +7,7 @@
 
 pub mod c14n;
 mod finding;
+pub mod input;
 pub mod rules;
 pub mod schema;
 mod tree;

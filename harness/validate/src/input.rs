@@ -1,0 +1,551 @@
+//! Documents from files, directories and standard input, validated in parallel within
+//! fixed bounds: nothing is read past the size limit plus one byte, an oversized input
+//! is reported (`EIOA-X004`) and dropped at once, and of a document with findings only
+//! a short excerpt of each quoted line is kept. Peak memory is one document per worker
+//! plus the findings, however many files or how large they are.
+
+use crate::finding::{Finding, Report, Severity};
+use crate::rules::X004;
+use crate::validator::Validator;
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::io::Read;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Characters of a quoted source line kept on each side of a finding's column.
+pub const EXCERPT_CONTEXT: usize = 120;
+
+/// One document to validate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (`-` on the command line).
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// The name findings are reported under: the path as given, or `<stdin>`.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".into(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// Reads at most `max + 1` bytes. A regular file whose length is over `max` is not
+    /// read at all.
+    pub fn read(&self, max: usize) -> std::io::Result<Contents> {
+        match self {
+            Input::Stdin => read_bounded(std::io::stdin().lock(), max),
+            Input::File(p) => {
+                let file = std::fs::File::open(p)?;
+                let meta = file.metadata()?;
+                if meta.is_file() && meta.len() > max as u64 {
+                    return Ok(Contents::TooLarge(Size::Exactly(meta.len())));
+                }
+                // The file may still grow (or be a device or a pipe): the bound holds anyway.
+                read_bounded(file, max)
+            }
+        }
+    }
+}
+
+/// What reading an input gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contents {
+    /// The whole document, at most the limit.
+    Document(Vec<u8>),
+    /// Over the limit; the bytes read are already dropped.
+    TooLarge(Size),
+}
+
+/// How large an oversized input is, as far as it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    /// A regular file's length.
+    Exactly(u64),
+    /// A stream (stdin, a pipe, a device), read up to one byte past the limit.
+    MoreThan(u64),
+}
+
+/// Reads a document of at most `max` bytes: never more than `max + 1` bytes are
+/// read, and an oversized document is dropped before this returns.
+pub fn read_bounded(reader: impl Read, max: usize) -> std::io::Result<Contents> {
+    let limit = (max as u64).saturating_add(1);
+    let mut bytes = Vec::new();
+    reader.take(limit).read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        return Ok(Contents::TooLarge(Size::MoreThan(max as u64)));
+    }
+    Ok(Contents::Document(bytes))
+}
+
+/// An input that cannot be used. Never a property of a document: a document that
+/// fails validation is a [`Report`].
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("failed to read {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to list directory {path}")]
+    List {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl InputError {
+    /// The input or directory that failed, as it is named in the run.
+    pub fn path(&self) -> &str {
+        match self {
+            InputError::Read { path, .. } | InputError::List { path, .. } => path,
+        }
+    }
+    pub fn io_error(&self) -> &std::io::Error {
+        match self {
+            InputError::Read { source, .. } | InputError::List { source, .. } => source,
+        }
+    }
+}
+
+/// Expands command-line arguments: `-` is standard input; a directory stands for
+/// every `*.xml` file under it (sorted by path, so output order is stable).
+///
+/// Symbolic links are followed, to files and to directories. Each directory is walked
+/// once, however many links lead to it, so a link back to an ancestor ends the walk
+/// instead of looping and links to shared directories do not multiply it. Inside a
+/// directory only regular files are taken: a FIFO or a device named `*.xml` would
+/// block or never end. A link named `*.xml` that leads nowhere is an error, as is a
+/// directory that cannot be listed (named itself, not the argument it is under).
+pub fn collect(args: &[impl AsRef<OsStr>]) -> Result<Vec<Input>, InputError> {
+    let mut out = Vec::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        if arg == "-" {
+            out.push(Input::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(arg);
+        let meta = std::fs::metadata(&path).map_err(|source| InputError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(&path, &mut files)?;
+            files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+            out.extend(files.into_iter().map(Input::File));
+        } else {
+            out.push(Input::File(path));
+        }
+    }
+    Ok(out)
+}
+
+fn is_xml(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+}
+
+fn walk(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let list_error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| InputError::List { path, source }
+    };
+    let mut visited = HashSet::new();
+    visited.insert(std::fs::canonicalize(root).map_err(list_error(root))?);
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let mut entries = std::fs::read_dir(&dir)
+            .and_then(|rd| rd.collect::<std::io::Result<Vec<_>>>())
+            .map_err(list_error(&dir))?;
+        // Sorted, so that which of several links to one directory names it does not
+        // depend on the file system's order.
+        entries.sort_unstable_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let path = entry.path();
+            let mut ty = entry.file_type().map_err(list_error(&dir))?;
+            if ty.is_symlink() {
+                ty = match std::fs::metadata(&path) {
+                    Ok(m) => m.file_type(),
+                    Err(source) if is_xml(&path) => {
+                        return Err(InputError::Read {
+                            path: path.display().to_string(),
+                            source,
+                        })
+                    }
+                    // A dangling link that is not an .xml file: nothing to validate.
+                    Err(_) => continue,
+                };
+            }
+            if ty.is_dir() {
+                let canonical = std::fs::canonicalize(&path).map_err(list_error(&path))?;
+                if visited.insert(canonical) {
+                    subdirs.push(path);
+                }
+            } else if ty.is_file() && is_xml(&path) {
+                out.push(path);
+            }
+        }
+        // Depth first, in name order (the stack pops the last pushed first).
+        pending.extend(subdirs.into_iter().rev());
+    }
+    Ok(())
+}
+
+/// The part of a source line shown under a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    /// 1-based line number in the document.
+    pub line: u32,
+    /// 1-based column (in characters) where `span` starts in the document's line.
+    pub column: u32,
+    /// The line, cut to [`EXCERPT_CONTEXT`] characters either side of the column with
+    /// `…` where it was cut, control characters shown as U+FFFD.
+    pub text: String,
+    /// Byte range in `text` to underline.
+    pub span: Range<usize>,
+}
+
+/// The excerpt each finding points at, in the findings' order (`None` for a finding
+/// about the whole document). One pass over the source serves all findings.
+pub fn excerpts(source: &[u8], findings: &[Finding]) -> Vec<Option<Excerpt>> {
+    let mut out = vec![None; findings.len()];
+    let mut wanted: Vec<(u32, u32, usize)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.line > 0)
+        .map(|(i, f)| (f.line, f.column, i))
+        .collect();
+    if wanted.is_empty() {
+        return out;
+    }
+    wanted.sort_unstable();
+    let mut wanted = wanted.into_iter().peekable();
+    for (n, raw) in source.split(|&b| b == b'\n').enumerate() {
+        let Some(&(line, _, _)) = wanted.peek() else {
+            break;
+        };
+        if u64::from(line) != n as u64 + 1 {
+            continue;
+        }
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = String::from_utf8_lossy(raw);
+        // Findings on this line in column order: the character cursor only moves on.
+        let mut cursor = (0usize, 0usize); // (characters, bytes) before the cursor
+        while let Some(&(l, column, i)) = wanted.peek() {
+            if l != line {
+                break;
+            }
+            wanted.next();
+            let target = column.saturating_sub(1) as usize;
+            let rest = text[cursor.1..].char_indices().nth(target - cursor.0);
+            let (start, column) = match rest {
+                Some((b, _)) => {
+                    cursor = (target, cursor.1 + b);
+                    (cursor.1, column.max(1))
+                }
+                // Past the end of the line: underline its start.
+                None => (0, 1),
+            };
+            out[i] = Some(excerpt_at(&text, line, start, column));
+        }
+    }
+    out
+}
+
+/// Cuts `line` around byte offset `start` and finds what to underline there: the
+/// element's name when the column is at a tag, else the rest of the line.
+fn excerpt_at(line: &str, number: u32, start: usize, column: u32) -> Excerpt {
+    let before = line[..start].char_indices().rev().nth(EXCERPT_CONTEXT - 1);
+    let from = before.map_or(0, |(b, _)| b);
+    let to = line[start..]
+        .char_indices()
+        .nth(EXCERPT_CONTEXT)
+        .map_or(line.len(), |(b, _)| start + b);
+    let window = &line[from..to];
+    let at = start - from;
+    let rest = &window[at..];
+    let len = if rest.starts_with('<') {
+        rest.find(|c: char| c.is_whitespace() || c == '>')
+            .map_or(rest.len(), |i| {
+                if rest.as_bytes()[i] == b'>' {
+                    i + 1
+                } else {
+                    i
+                }
+            })
+    } else {
+        rest.trim_end().len()
+    };
+    let mut text = String::with_capacity(window.len() + 6);
+    if from > 0 {
+        text.push('…');
+    }
+    let shift = text.len();
+    // Control characters (NUL and friends) would garble a terminal.
+    text.extend(window.chars().map(|c| {
+        if c.is_control() && c != '\t' {
+            '\u{fffd}'
+        } else {
+            c
+        }
+    }));
+    // U+FFFD is longer than the one-byte control character it replaces: map the span
+    // through the replacement.
+    let mapped = |b: usize| -> usize {
+        shift
+            + window[..b]
+                .chars()
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        '\u{fffd}'.len_utf8()
+                    } else {
+                        c.len_utf8()
+                    }
+                })
+                .sum::<usize>()
+    };
+    let span = mapped(at)..mapped(at + len);
+    if to < line.len() {
+        text.push('…');
+    }
+    Excerpt {
+        line: number,
+        column,
+        text,
+        span,
+    }
+}
+
+/// One validated input.
+#[derive(Debug, Clone)]
+pub struct FileResult {
+    /// The input's name ([`Input::name`]).
+    pub path: String,
+    pub report: Report,
+    /// The source line each finding points at, in `report.findings`' order.
+    pub excerpts: Vec<Option<Excerpt>>,
+}
+
+/// Reads and validates one input. An oversized input becomes an `EIOA-X004` finding
+/// without reaching the validator.
+pub fn validate_input(validator: &Validator, input: &Input) -> Result<FileResult, InputError> {
+    let max = validator.options().max_bytes;
+    let path = input.name();
+    let contents = input.read(max).map_err(|source| InputError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let (report, excerpts) = match contents {
+        Contents::TooLarge(size) => (
+            Report {
+                findings: vec![too_large(size, max)],
+            },
+            vec![None],
+        ),
+        Contents::Document(bytes) => {
+            let report = validator.validate(&bytes);
+            let excerpts = excerpts(&bytes, &report.findings);
+            (report, excerpts)
+        }
+    };
+    Ok(FileResult {
+        path,
+        report,
+        excerpts,
+    })
+}
+
+fn too_large(size: Size, max: usize) -> Finding {
+    let message = match size {
+        Size::Exactly(n) => format!(
+            "the document is {n} bytes, over the limit of {max}; a notification is about 2 KB"
+        ),
+        Size::MoreThan(_) => format!(
+            "the document is more than {max} bytes (the limit; it was not read further); a notification is about 2 KB"
+        ),
+    };
+    Finding {
+        rule: X004.id.into(),
+        severity: Severity::Error,
+        line: 0,
+        column: 0,
+        path: None,
+        message,
+        hint: Some(
+            "Check that the file is one notification (raise the limit with --max-bytes if it really is)."
+                .into(),
+        ),
+        kind: None,
+    }
+}
+
+/// Validates `inputs` on up to `threads` threads (each reads its own inputs, so
+/// reading is parallel too) and returns the results in the inputs' order.
+///
+/// The first input (in that order) that cannot be read ends the run with its error;
+/// no input after it is started.
+pub fn validate_all(
+    validator: &Validator,
+    inputs: &[Input],
+    threads: usize,
+) -> Result<Vec<FileResult>, InputError> {
+    let threads = threads.clamp(1, inputs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let first_error = AtomicUsize::new(usize::MAX);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            // Inputs before a failed one are all finished: the error reported is the
+            // first in order, whatever the threads' timing.
+            if i >= inputs.len() || i > first_error.load(Ordering::Relaxed) {
+                break;
+            }
+            let result = validate_input(validator, &inputs[i]);
+            if result.is_err() {
+                first_error.fetch_min(i, Ordering::Relaxed);
+            }
+            done.push((i, result));
+        }
+        done
+    };
+    let mut slots: Vec<Option<Result<FileResult, InputError>>> = Vec::new();
+    slots.resize_with(inputs.len(), || None);
+    let mut place = |done: Vec<(usize, Result<FileResult, InputError>)>| {
+        for (i, r) in done {
+            slots[i] = Some(r);
+        }
+    };
+    if threads == 1 {
+        place(work());
+    } else {
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+            for w in workers {
+                match w.join() {
+                    Ok(done) => place(done),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+    }
+    let mut files = Vec::with_capacity(slots.len());
+    for slot in slots {
+        // Only inputs after a failed one are left unset, and the error comes first.
+        match slot {
+            Some(r) => files.push(r?),
+            None => break,
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(line: u32, column: u32) -> Finding {
+        Finding {
+            rule: "EIOA-S001".into(),
+            severity: Severity::Error,
+            line,
+            column,
+            path: None,
+            message: String::new(),
+            hint: None,
+            kind: None,
+        }
+    }
+
+    fn one(source: &str, line: u32, column: u32) -> Excerpt {
+        excerpts(source.as_bytes(), &[finding(line, column)])
+            .pop()
+            .flatten()
+            .unwrap()
+    }
+
+    #[test]
+    fn reading_stops_one_byte_past_the_limit() {
+        let endless = std::io::repeat(b'<');
+        assert_eq!(
+            read_bounded(endless, 1000).unwrap(),
+            Contents::TooLarge(Size::MoreThan(1000))
+        );
+        assert_eq!(
+            read_bounded(&b"<a/>"[..], 4).unwrap(),
+            Contents::Document(b"<a/>".to_vec())
+        );
+        assert_eq!(
+            read_bounded(&b"<a/>"[..], 3).unwrap(),
+            Contents::TooLarge(Size::MoreThan(3))
+        );
+    }
+
+    #[test]
+    fn a_short_line_is_quoted_whole_with_the_tag_name_underlined() {
+        let e = one("<a>\n    <personnummer>YYYY</personnummer>\n</a>", 2, 5);
+        assert_eq!(e.text, "    <personnummer>YYYY</personnummer>");
+        assert_eq!(&e.text[e.span.clone()], "<personnummer>");
+        assert_eq!((e.line, e.column), (2, 5));
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column() {
+        let line = format!(
+            "<r>{}<b x='1'/>{}</r>",
+            "a".repeat(500_000),
+            "z".repeat(500_000)
+        );
+        let column = 500_000 + 3 + 1;
+        let e = one(&line, 1, column);
+        assert!(
+            e.text.starts_with('…') && e.text.ends_with('…'),
+            "{}",
+            e.text
+        );
+        assert_eq!(e.text.chars().count(), 2 * EXCERPT_CONTEXT + 2);
+        assert_eq!(&e.text[e.span.clone()], "<b");
+        assert_eq!(e.column, column);
+        // A text value underlined to the end of the line stops at the cut.
+        let e = one(&line, 1, 4);
+        assert_eq!(e.text.chars().count(), 3 + EXCERPT_CONTEXT + 1);
+        assert_eq!(e.span, 3..3 + EXCERPT_CONTEXT);
+    }
+
+    #[test]
+    fn several_findings_on_one_line_each_get_their_place() {
+        let line = format!("{}<x>{}<y>", "é".repeat(300), "å".repeat(300));
+        let fs = [finding(1, 301), finding(1, 1), finding(1, 604)];
+        let ex = excerpts(line.as_bytes(), &fs);
+        let cols: Vec<u32> = ex.iter().map(|e| e.as_ref().unwrap().column).collect();
+        assert_eq!(cols, [301, 1, 604]);
+        let e = ex[0].as_ref().unwrap();
+        assert_eq!(&e.text[e.span.clone()], "<x>");
+        let e = ex[2].as_ref().unwrap();
+        assert_eq!(&e.text[e.span.clone()], "<y>");
+        assert!(ex[1].as_ref().unwrap().text.len() < 4 * (EXCERPT_CONTEXT + 2));
+    }
+
+    #[test]
+    fn control_characters_are_replaced_and_the_span_follows() {
+        let e = one("\u{1b}[31m\u{0}<a>", 1, 7);
+        assert_eq!(e.text, "\u{fffd}[31m\u{fffd}<a>");
+        assert_eq!(&e.text[e.span.clone()], "<a>");
+    }
+
+    #[test]
+    fn whole_document_findings_and_lines_past_the_end_have_no_excerpt() {
+        let ex = excerpts(b"<a/>", &[finding(0, 0), finding(7, 1)]);
+        assert_eq!(ex, [None, None]);
+        // A column past the end of its line underlines the line's start.
+        assert_eq!(one("<a>\n", 1, 40).column, 1);
+    }
+}
