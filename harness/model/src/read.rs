@@ -296,10 +296,10 @@ pub(crate) fn is_xs_date(raw: &str) -> bool {
     {
         return false;
     }
-    if rest.len() < 5 {
+    // `get`, not `split_at`: the fifth byte may sit inside a multi-byte character.
+    let (Some(md), Some(tz)) = (rest.get(..5), rest.get(5..)) else {
         return false;
-    }
-    let (md, tz) = rest.split_at(5);
+    };
     let b = md.as_bytes();
     if b[2] != b'-' || !b[..2].iter().chain(&b[3..]).all(u8::is_ascii_digit) {
         return false;
@@ -520,6 +520,11 @@ mod tests {
             "2023-01-01T00:00",
             "0000-01-01",
             "2023-01-01+15:00",
+            // Multi-byte characters where the month and day are read (issue 11, item 12).
+            "2024-0000é",
+            "2024-00é",
+            "2024-é1-01",
+            "2024-01-01+0é:00",
         ] {
             assert!(!is_xs_date(bad), "{bad}");
         }

@@ -7,6 +7,7 @@
 //! elements are skipped, whitespace inside base64 is allowed, and namespace
 //! prefixes are never assumed.
 
+use crate::read::is_xs_date;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use quick_xml::escape::escape;
@@ -274,36 +275,6 @@ fn underskrift(e: &Elem, path: &str) -> Result<Underskrift, SoapError> {
         ocspresponse,
         signaturdatum,
     })
-}
-
-/// Lexical `xs:date`: `-?YYYY-MM-DD` with an optional `Z` or `±HH:MM` zone.
-fn is_xs_date(s: &str) -> bool {
-    let s = s.strip_prefix('-').unwrap_or(s);
-    let (date, zone) = match s
-        .find(['Z', '+'])
-        .or_else(|| s.get(10..).and_then(|t| t.find('-').map(|i| i + 10)))
-    {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, ""),
-    };
-    let parts: Vec<&str> = date.split('-').collect();
-    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-    let ok_date = parts.len() == 3
-        && parts[0].len() >= 4
-        && parts[0].bytes().all(|b| b.is_ascii_digit())
-        && digits(parts[1], 2)
-        && digits(parts[2], 2)
-        && (1..=12).contains(&parts[1].parse::<u8>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u8>().unwrap_or(0));
-    let z = zone.as_bytes();
-    let ok_zone = zone.is_empty()
-        || zone == "Z"
-        || (z.len() == 6
-            && matches!(z[0], b'+' | b'-')
-            && z[1..3].iter().all(u8::is_ascii_digit)
-            && z[3] == b':'
-            && z[4..6].iter().all(u8::is_ascii_digit));
-    ok_date && ok_zone
 }
 
 fn decode_b64(e: &Elem, name: &str) -> Result<Vec<u8>, SoapError> {
