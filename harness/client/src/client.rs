@@ -14,7 +14,7 @@ use crate::error::{ClientError, ServerCertProblem};
 use crate::exchange::{Delivery, Exchange, Timings};
 use crate::identity::Identity;
 use crate::pace::{Pace, Pacer};
-use crate::target::{is_loopback_host, Target};
+use crate::target::{is_loopback_host, Resolve, Target};
 use crate::tls::{observed, root_store, Observed, Recorder, TlsBase};
 
 /// `User-Agent` sent with every request.
@@ -40,6 +40,9 @@ pub struct ClientConfig {
     /// [`ClientError::ResponseTooLarge`] as soon as the limit is passed, so a misconfigured or
     /// hostile server cannot fill memory for the whole timeout.
     pub max_response_bytes: usize,
+    /// Fixed addresses for host and port pairs (curl's `--resolve`); the server certificate is
+    /// still checked against the host name in the URL.
+    pub resolve: Vec<Resolve>,
 }
 
 /// Default for [`ClientConfig::max_response_bytes`]: 4 MiB, far above E-IOA's answers (a few KB).
@@ -57,6 +60,7 @@ impl Default for ClientConfig {
             total_timeout: Duration::from_secs(30),
             pace: Pace::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            resolve: Vec::new(),
         }
     }
 }
@@ -70,6 +74,7 @@ pub struct Client {
     connect_timeout: Duration,
     total_timeout: Duration,
     max_response_bytes: usize,
+    resolve: Vec<Resolve>,
     pacer: Pacer,
 }
 
@@ -88,6 +93,7 @@ impl Client {
             connect_timeout: cfg.connect_timeout,
             total_timeout: cfg.total_timeout,
             max_response_bytes: cfg.max_response_bytes,
+            resolve: cfg.resolve,
             pacer: Pacer::new(cfg.pace),
         })
     }
@@ -169,13 +175,24 @@ impl Client {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let addrs: Vec<SocketAddr> = match tokio::time::timeout(
-            self.connect_timeout,
-            tokio::net::lookup_host((lookup_host.as_str(), port)),
-        )
+        let fixed: Vec<SocketAddr> = self
+            .resolve
+            .iter()
+            .filter(|r| r.applies_to(&lookup_host, port))
+            .map(|r| SocketAddr::new(r.addr, port))
+            .collect();
+        let addrs: Vec<SocketAddr> = match tokio::time::timeout(self.connect_timeout, async {
+            if fixed.is_empty() {
+                tokio::net::lookup_host((lookup_host.as_str(), port))
+                    .await
+                    .map(|a| a.collect())
+            } else {
+                Ok(fixed)
+            }
+        })
         .await
         {
-            Ok(Ok(addrs)) => addrs.collect(),
+            Ok(Ok(addrs)) => addrs,
             Ok(Err(source)) => {
                 finish(&mut exchange, &rec, t0, Delivery::NotSent);
                 return Err(ClientError::Dns {

@@ -116,10 +116,7 @@ impl Identity {
         key_pem: &[u8],
         passphrase: Option<&Secret>,
     ) -> Result<Self, IdentityError> {
-        let chain = rustls_pemfile::certs(&mut &cert_chain_pem[..])
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(IdentityError::Pem)?;
-        let key = pem_key(key_pem, passphrase)?;
+        let (chain, key) = pem_parts(cert_chain_pem, key_pem, passphrase)?;
         Self::from_der(chain, key)
     }
 
@@ -136,26 +133,7 @@ impl Identity {
 
     /// Builds an identity from a PKCS#12 archive (DER bytes) and its passphrase.
     pub fn from_pkcs12(der: &[u8], passphrase: &Secret) -> Result<Self, IdentityError> {
-        let store = p12_keystore::KeyStore::from_pkcs12(
-            der,
-            passphrase.expose(),
-            p12_keystore::Pkcs12ImportPolicy::Strict,
-        )
-        .map_err(|e| match e {
-            p12_keystore::error::Error::MacError(_) => IdentityError::WrongPassphrase {
-                what: "pkcs#12 file",
-            },
-            other => IdentityError::Pkcs12(other),
-        })?;
-        let (_alias, chain) = store
-            .private_key_chain()
-            .ok_or(IdentityError::Pkcs12NoKey)?;
-        let certs = chain
-            .certs()
-            .iter()
-            .map(|c| CertificateDer::from(c.as_der().to_vec()))
-            .collect();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
+        let (certs, key) = pkcs12_parts(der, passphrase)?;
         Self::from_der(certs, key)
     }
 
@@ -163,7 +141,6 @@ impl Identity {
     pub fn from_pkcs12_file(path: &Path, passphrase: &Secret) -> Result<Self, IdentityError> {
         Self::from_pkcs12(&read(path)?, passphrase)
     }
-
     /// Builds an identity from DER parts: the chain (leaf first) and the key.
     pub fn from_der(
         chain: Vec<CertificateDer<'static>>,
@@ -254,7 +231,7 @@ impl fmt::Debug for Identity {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, IdentityError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, IdentityError> {
     std::fs::read(path).map_err(|source| IdentityError::Read {
         path: path.to_owned(),
         source,
@@ -305,4 +282,53 @@ fn pem_key(
     rustls_pemfile::private_key(&mut &pem[..])
         .map_err(IdentityError::Pem)?
         .ok_or(IdentityError::NoKey)
+}
+
+/// The chain (leaf first) and key of a PKCS#12 archive.
+pub(crate) fn pkcs12_parts(
+    der: &[u8],
+    passphrase: &Secret,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), IdentityError> {
+    let store = p12_keystore::KeyStore::from_pkcs12(
+        der,
+        passphrase.expose(),
+        p12_keystore::Pkcs12ImportPolicy::Strict,
+    )
+    .map_err(|e| match e {
+        p12_keystore::error::Error::MacError(_) => IdentityError::WrongPassphrase {
+            what: "pkcs#12 file",
+        },
+        other => IdentityError::Pkcs12(other),
+    })?;
+    let (_alias, chain) = store
+        .private_key_chain()
+        .ok_or(IdentityError::Pkcs12NoKey)?;
+    let certs = chain
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
+    Ok((certs, key))
+}
+
+/// The chain (leaf first) and key of PEM inputs.
+pub(crate) fn pem_parts(
+    cert_chain_pem: &[u8],
+    key_pem: &[u8],
+    passphrase: Option<&Secret>,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), IdentityError> {
+    let chain = rustls_pemfile::certs(&mut &cert_chain_pem[..])
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(IdentityError::Pem)?;
+    if chain.is_empty() {
+        return Err(IdentityError::NoCertificate);
+    }
+    let key = pem_key(key_pem, passphrase)?;
+    Ok((chain, key))
+}
+
+/// Whether PEM key text holds an encrypted key.
+pub(crate) fn pem_is_encrypted(key_pem: &[u8]) -> bool {
+    String::from_utf8_lossy(key_pem).contains(ENCRYPTED_BEGIN)
 }

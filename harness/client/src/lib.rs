@@ -48,6 +48,7 @@ pub mod connect;
 mod error;
 mod exchange;
 mod identity;
+pub mod load;
 mod pace;
 mod secret;
 mod target;
@@ -57,7 +58,8 @@ pub use client::{Client, ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, USER_AGENT_VA
 pub use error::{ClientError, ServerCertProblem};
 pub use exchange::{Delivery, Exchange, Timings};
 pub use identity::{Identity, IdentityError};
+pub use load::{read_ca_files, IdentitySource, LoadError, PassphraseSource};
 pub use pace::{Pace, PaceScope};
 pub use rustls::pki_types::CertificateDer;
 pub use secret::{Secret, SecretError};
-pub use target::{is_fk_host, Target, Url, FK_HOSTS, FK_PROD_URL, FK_TEST_URL};
+pub use target::{is_fk_host, Resolve, Target, Url, FK_HOSTS, FK_PROD_URL, FK_TEST_URL};

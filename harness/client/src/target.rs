@@ -54,6 +54,64 @@ impl fmt::Display for Target {
     }
 }
 
+/// A fixed address for one host and port, as curl's `--resolve HOST:PORT:ADDR`: the connection
+/// goes to `addr` while TLS still checks the certificate against `host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolve {
+    /// The host name as written in the URL.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The address to connect to.
+    pub addr: std::net::IpAddr,
+}
+
+impl Resolve {
+    /// Parses `HOST:PORT:ADDR` (an IPv6 address may be written in brackets).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("`{text}` is not HOST:PORT:ADDR ({why})");
+        let (host, rest) = text.split_once(':').ok_or_else(|| bad("no port"))?;
+        let (port, addr) = rest.split_once(':').ok_or_else(|| bad("no address"))?;
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| bad("the port is not a number"))?;
+        let addr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| bad("the address is not an IP address"))?;
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            addr,
+        })
+    }
+
+    /// Whether this entry applies to `host` and `port` (host compared case-insensitively,
+    /// a trailing dot ignored).
+    pub fn applies_to(&self, host: &str, port: u16) -> bool {
+        let norm = |h: &str| {
+            h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        };
+        self.port == port && norm(&self.host) == norm(host)
+    }
+}
+
+impl fmt::Display for Resolve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            std::net::IpAddr::V6(a) => write!(f, "{}:{}:[{a}]", self.host, self.port),
+            std::net::IpAddr::V4(a) => write!(f, "{}:{}:{a}", self.host, self.port),
+        }
+    }
+}
+
 /// Whether `host` is one of [`FK_HOSTS`] (case-insensitive, a trailing dot allowed).
 pub fn is_fk_host(host: &str) -> bool {
     let host = host.strip_suffix('.').unwrap_or(host);
@@ -86,6 +144,20 @@ mod tests {
         assert!(Target::Test.is_fk() && Target::Prod.is_fk());
         let mock = Target::Mock(Url::parse("https://127.0.0.1:8443/x").unwrap());
         assert!(!mock.is_fk());
+    }
+
+    #[test]
+    fn resolve_parses_curl_syntax() {
+        let r = Resolve::parse("shsext.forsakringskassan.se:8020:127.0.0.1").unwrap();
+        assert_eq!(r.port, 8020);
+        assert!(r.applies_to("SHSEXT.forsakringskassan.se.", 8020));
+        assert!(!r.applies_to("shsext.forsakringskassan.se", 7020));
+        assert_eq!(r.to_string(), "shsext.forsakringskassan.se:8020:127.0.0.1");
+        let v6 = Resolve::parse("h:1:[::1]").unwrap();
+        assert_eq!(v6.addr, "::1".parse::<std::net::IpAddr>().unwrap());
+        assert!(Resolve::parse("h:x:1.2.3.4").is_err());
+        assert!(Resolve::parse("h:1").is_err());
+        assert!(Resolve::parse("h:1:not-an-ip").is_err());
     }
 
     #[test]
