@@ -1,3 +1,5 @@
+mod known_answers;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use eioa_sign::*;
