@@ -15,7 +15,7 @@ use crate::exchange::{Delivery, Exchange, Timings};
 use crate::identity::Identity;
 use crate::pace::{Pace, Pacer};
 use crate::target::{is_loopback_host, Resolve, Target};
-use crate::tls::{observed, root_store, Observed, Recorder, TlsBase};
+use crate::tls::{observed, root_store, Handshake, Recorder, TlsBase};
 
 /// `User-Agent` sent with every request.
 pub const USER_AGENT_VALUE: &str = concat!("eioa-harness/", env!("CARGO_PKG_VERSION"));
@@ -150,7 +150,7 @@ impl Client {
 
         let (t0, started_at) = self.pacer.wait(&host).await;
         let t0 = t0.into_std();
-        let rec: Recorder = Arc::new(Mutex::new(Observed::default()));
+        let rec: Recorder = Arc::new(Mutex::new(Handshake::default()));
         let mut exchange = Exchange {
             url: url_text.clone(),
             request_body: body.clone(),

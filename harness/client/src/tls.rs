@@ -76,7 +76,7 @@ pub(crate) fn root_store(
 
 /// What one TLS handshake showed.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Observed {
+pub(crate) struct Handshake {
     pub server_cert_sha256: Option<String>,
     pub server_cert_at: Option<Instant>,
     pub tls_version: Option<&'static str>,
@@ -84,16 +84,16 @@ pub(crate) struct Observed {
     pub client_cert_sha256: Option<String>,
 }
 
-pub(crate) type Recorder = Arc<Mutex<Observed>>;
+pub(crate) type Recorder = Arc<Mutex<Handshake>>;
 
-fn with<R>(rec: &Recorder, f: impl FnOnce(&mut Observed) -> R) -> R {
+fn with<R>(rec: &Recorder, f: impl FnOnce(&mut Handshake) -> R) -> R {
     // A poisoned lock only means another thread panicked while noting something; the notes
     // themselves stay usable.
     let mut guard = rec.lock().unwrap_or_else(|p| p.into_inner());
     f(&mut guard)
 }
 
-pub(crate) fn observed(rec: &Recorder) -> Observed {
+pub(crate) fn observed(rec: &Recorder) -> Handshake {
     with(rec, |o| o.clone())
 }
 

@@ -114,7 +114,7 @@ impl SurpriseKind {
 
 /// How a document was classified.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Observed {
+pub struct Classification {
     pub errors: BTreeSet<String>,
     pub s001_kinds: BTreeSet<String>,
     /// The model's strict parser's verdict; `None` when an `X` finding (the document
@@ -123,7 +123,7 @@ pub struct Observed {
     pub libxml_accepts: bool,
 }
 
-impl Observed {
+impl Classification {
     pub fn describe(&self) -> String {
         let e = Expected {
             errors: self.errors.clone(),
@@ -152,7 +152,7 @@ impl Observed {
 }
 
 /// Validates `bytes` and asks the model's parser too.
-pub fn observe(validator: &Validator, bytes: &[u8]) -> Observed {
+pub fn observe(validator: &Validator, bytes: &[u8]) -> Classification {
     let report = validator.validate(bytes);
     let errors = report
         .findings
@@ -177,7 +177,7 @@ pub fn observe(validator: &Validator, bytes: &[u8]) -> Observed {
             .ok()
             .map(|s| Notification::from_xml(s).is_ok())
     };
-    Observed {
+    Classification {
         errors,
         s001_kinds,
         model_accepts,
@@ -194,7 +194,7 @@ pub struct Surprise {
     pub kind: SurpriseKind,
     pub document: Vec<u8>,
     pub expected: Expected,
-    pub observed: Observed,
+    pub observed: Classification,
     /// The mutation's detail, or the panic message, or the round-trip difference.
     pub detail: String,
 }
@@ -203,7 +203,7 @@ pub struct Surprise {
 pub fn evaluate(
     validator: &Validator,
     case: &Case,
-) -> Result<Observed, (SurpriseKind, Observed, String)> {
+) -> Result<Classification, (SurpriseKind, Classification, String)> {
     let bytes = case.bytes();
     let expected = case.expected();
     let observed = observe(validator, &bytes);
@@ -244,14 +244,14 @@ pub fn evaluate(
 fn guarded(
     validator: &Validator,
     case: &Case,
-) -> Result<Observed, (SurpriseKind, Observed, String)> {
+) -> Result<Classification, (SurpriseKind, Classification, String)> {
     catch_unwind(AssertUnwindSafe(|| evaluate(validator, case))).unwrap_or_else(|p| {
         let msg = p
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| p.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".into());
-        Err((SurpriseKind::Panic, Observed::default(), msg))
+        Err((SurpriseKind::Panic, Classification::default(), msg))
     })
 }
 
@@ -328,7 +328,7 @@ impl<'a> Worker<'a> {
                 kind: SurpriseKind::Panic,
                 document: Vec::new(),
                 expected: Expected::valid(),
-                observed: Observed::default(),
+                observed: Classification::default(),
                 detail,
             })
         };

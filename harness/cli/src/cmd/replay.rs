@@ -5,7 +5,7 @@
 
 use super::run::{execute, Connection};
 use crate::exit::{ExpectedError, Outcome};
-use eioa_runner::{RunSummary, Verdict};
+use eioa_runner::{RunSummary, Judgement};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     )?;
     let again = execute(&args.conn, &scenarios, None, None, true, true)?;
     Ok(
-        if again.outcomes.iter().all(|x| x.verdict == Verdict::Passed) {
+        if again.outcomes.iter().all(|x| x.judgement == Judgement::Passed) {
             Outcome::Success
         } else {
             Outcome::Findings

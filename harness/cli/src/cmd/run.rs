@@ -4,7 +4,7 @@ use super::common;
 use crate::exit::{ExpectedError, Outcome};
 use anyhow::Context;
 use eioa_client::{Client, ClientConfig, Identity, Pace, Secret, Target, Url};
-use eioa_runner::{Kit, RunOptions, RunSummary, Scenario, SuiteName, Verdict};
+use eioa_runner::{Kit, RunOptions, RunSummary, Scenario, SuiteName, Judgement};
 use eioa_validate::ValidatorOptions;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -283,7 +283,7 @@ pub fn execute(
             RunOptions { redact },
             |o| {
                 if print {
-                    let mark = if o.verdict == Verdict::Passed {
+                    let mark = if o.judgement == Judgement::Passed {
                         "pass"
                     } else {
                         "FAIL"

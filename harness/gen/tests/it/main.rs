@@ -213,7 +213,7 @@ fn regression_fixture_round_trips() {
             errors: ["EIOA-R013".to_string(), "EIOA-S001".to_string()].into(),
             s001_kinds: Some(["enumeration".to_string()].into()),
         },
-        observed: fuzz::Observed::default(),
+        observed: fuzz::Classification::default(),
         detail: "x -- y".into(),
     };
     let cfg = fuzz::FuzzConfig::new(1, DEFAULT_TODAY);
