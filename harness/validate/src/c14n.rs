@@ -4,7 +4,7 @@
 //! digests canonical subtrees; both go through here so that only this crate
 //! touches libxml2.
 
-use crate::xml::parse_untrusted;
+use crate::xml::{parse_untrusted, DIAG_DOCTYPE};
 use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
 use libxml::tree::Node;
 
@@ -49,11 +49,12 @@ pub fn canonicalize(xml: &[u8], select: Select<'_>) -> Result<Vec<u8>, C14nError
 /// three canonical subtrees of the same XML).
 pub fn canonicalize_many(xml: &[u8], selects: &[Select<'_>]) -> Result<Vec<Vec<u8>>, C14nError> {
     // libxml2's C14N cannot serialise unexpanded entity references (and prints to
-    // stderr trying); DTDs are refused everywhere else in the harness too.
-    if crate::validator::doctype_offset(xml).is_some() {
-        return Err(C14nError::Doctype);
-    }
-    let doc = parse_untrusted(xml).map_err(|e| C14nError::NotWellFormed(e.message))?;
+    // stderr trying); DTDs are refused everywhere else in the harness too, and
+    // `parse_untrusted` refuses them in the decoded text, whatever the encoding.
+    let doc = parse_untrusted(xml).map_err(|e| match e.code {
+        DIAG_DOCTYPE => C14nError::Doctype,
+        _ => C14nError::NotWellFormed(e.message),
+    })?;
     let mut out = Vec::with_capacity(selects.len());
     for select in selects {
         let text = match *select {

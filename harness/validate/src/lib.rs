@@ -6,6 +6,7 @@
 //! schemas and I/O.
 
 pub mod c14n;
+mod decode;
 mod finding;
 pub mod input;
 pub mod rules;

@@ -36,7 +36,7 @@ rules! {
         "The document is not well-formed XML.",
         "Fix the XML syntax at the position shown.";
     X002 = "EIOA-X002", "encoding-mismatch", Error,
-        "The bytes do not match the encoding the document declares (or implies).",
+        "The bytes do not match the encoding the document declares (or implies), or the encoding is one the harness does not read (UTF-7, UTF-32, EBCDIC…); such a document is never parsed.",
         "Save the file as UTF-8 and declare encoding=\"UTF-8\" (or nothing).";
     X003 = "EIOA-X003", "empty-document", Error,
         "The document is empty.",

@@ -1,15 +1,16 @@
 //! The validation pipeline: bytes -> prechecks -> libxml2 parse -> XSD -> rules.
 
+use crate::decode::{decode, DecodeError, NotUtf8};
 use crate::finding::{Finding, Report, Severity};
 use crate::rules;
 use crate::schema::{Role, SchemaSet, SchemaSetInfo};
 use crate::tree::{has_dtd, Tree};
-use crate::xml::{parse_with_diagnostics, Diag};
+use crate::xml::{self, parse_with_diagnostics, Diag};
 use crate::Error;
 use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
+use libxml::tree::Document;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -39,7 +40,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     // libxml2 validation contexts are not thread-safe: each thread compiles and keeps
     // its own, keyed by validator id. Compiling takes well under a millisecond.
-    static CONTEXTS: RefCell<HashMap<(u64, Role), SchemaValidationContext>> = RefCell::new(HashMap::new());
+    // The schema's parsed document is kept beside its context for as long as it lives.
+    static CONTEXTS: RefCell<HashMap<(u64, Role), (SchemaValidationContext, Document)>> = RefCell::new(HashMap::new());
 }
 
 /// Validates payloads and SOAP envelopes against one schema set. `Send + Sync`:
@@ -50,16 +52,20 @@ pub struct Validator {
     set: Arc<SchemaSet>,
     info: SchemaSetInfo,
     opts: ValidatorOptions,
-    /// The set written to disk so that libxml2 can follow `xs:import` between files.
-    dir: SchemaDir,
+    /// The set's files, loadable by libxml2 from memory (never from disk) so that
+    /// `xs:import` between them resolves; unregistered on drop.
+    urls: SchemaUrls,
 }
 
 #[derive(Debug)]
-struct SchemaDir(PathBuf);
+struct SchemaUrls {
+    key: String,
+    by_name: HashMap<String, String>,
+}
 
-impl Drop for SchemaDir {
+impl Drop for SchemaUrls {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        xml::unregister_schemas(&self.key);
     }
 }
 
@@ -67,14 +73,23 @@ impl Validator {
     /// Compiles the set once on this thread to surface schema errors early.
     pub fn new(set: SchemaSet, opts: ValidatorOptions) -> Result<Self, Error> {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("eioa-schemas-{}-{id}", std::process::id()));
-        set.write_to(&dir)?;
+        let key = format!(
+            "{}-{id}",
+            set.id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
+        let files: Vec<_> = set
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.bytes.clone()))
+            .collect();
+        let by_name = xml::register_schemas(&key, &files);
+        let urls = SchemaUrls { key, by_name };
         let v = Validator {
             id,
             info: set.info(),
             set: Arc::new(set),
             opts,
-            dir: SchemaDir(dir),
+            urls,
         };
         v.with_context(Role::Payload, |_| ())?;
         v.with_context(Role::Envelope, |_| ())?;
@@ -109,24 +124,31 @@ impl Validator {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => slot.insert(self.compile(role)?),
             };
-            Ok(f(ctx))
+            Ok(f(&mut ctx.0))
         })
     }
 
-    fn compile(&self, role: Role) -> Result<SchemaValidationContext, Error> {
+    fn compile(&self, role: Role) -> Result<(SchemaValidationContext, Document), Error> {
         let file = self.set.file(role).ok_or_else(|| {
             Error::SchemaIncomplete(format!("set `{}` has no {role:?} schema", self.set.id))
         })?;
-        let path = self.dir.0.join(&file.name);
-        let mut parser = SchemaParserContext::from_file(&path.to_string_lossy());
-        SchemaValidationContext::from_parser(&mut parser).map_err(|errs| Error::SchemaCompile {
+        let compile_error = |message: String| Error::SchemaCompile {
             id: self.set.id.clone(),
-            message: errs
-                .iter()
-                .map(|e| e.message.as_deref().unwrap_or("").trim().to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        })
+            message,
+        };
+        let url = &self.urls.by_name[&file.name];
+        let doc = xml::parse_schema(url, &file.bytes)
+            .ok_or_else(|| compile_error(format!("{} is not well-formed XML", file.name)))?;
+        let mut parser = SchemaParserContext::from_document(&doc);
+        let ctx = SchemaValidationContext::from_parser(&mut parser).map_err(|errs| {
+            compile_error(
+                errs.iter()
+                    .map(|e| e.message.as_deref().unwrap_or("").trim().to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        Ok((ctx, doc))
     }
 
     /// Validates one `AnmalanFranArbetsgivare` payload: XML, XSD, then business rules.
@@ -147,40 +169,29 @@ impl Validator {
         };
         // A DOCTYPE is refused before libxml2 sees the document: nothing in it is ever
         // loaded or expanded, whatever the parser's defaults. The scan runs on the
-        // decoded text, so UTF-16 documents are covered too.
-        let doctype = match &text {
-            Some(t) => doctype_offset(t.as_bytes()).map(|o| line_col(t.as_bytes(), o)),
-            None => doctype_offset(bytes).map(|o| line_col(bytes, o)),
-        };
-        if let Some((line, column)) = doctype {
+        // decoded text, which is all libxml2 is ever given.
+        if let Some(o) = doctype_offset(text.as_bytes()) {
+            let (line, column) = line_col(text.as_bytes(), o);
             findings.push(doctype_finding(line, column));
             return Report { findings };
         }
-        if let Some(f) = too_many_attributes(bytes) {
+        if let Some(f) = too_many_attributes(text.as_bytes()) {
             findings.push(f);
             return Report { findings };
         }
-        let doc = match parse_with_diagnostics(bytes) {
+        let doc = match parse_with_diagnostics(&text) {
             Ok((doc, _)) => doc,
             Err(diags) => {
                 findings.push(not_well_formed(diags));
                 return Report { findings };
             }
         };
-        // Second net, for encodings the scan above cannot read.
+        // Second net: a DTD the scan above missed is still refused.
         if has_dtd(&doc) {
             findings.push(doctype_finding(1, 1));
             return Report { findings };
         }
-        // Columns only: an encoding we do not decode is read as far as it is ASCII.
-        let lossy;
-        let source = match text.as_deref() {
-            Some(t) => t,
-            None => {
-                lossy = String::from_utf8_lossy(bytes);
-                &lossy
-            }
-        };
+        let source = text.as_str();
         let tree = Tree::from_doc(&doc, source);
         let xsd = self.with_context(role, |ctx| ctx.validate_document(&doc));
         match xsd {
@@ -253,7 +264,6 @@ fn doctype_finding(line: u32, column: u32) -> Finding {
 }
 
 /// Counts `=` outside quotes inside each tag: a cheap bound before any parser runs.
-/// Works on the raw bytes of ASCII-compatible encodings and UTF-16 alike.
 fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
     let (mut in_tag, mut quote, mut count) = (false, 0u8, 0usize);
     for (i, &b) in bytes.iter().enumerate() {
@@ -294,10 +304,10 @@ fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
     None
 }
 
-/// Empty, size, BOM and encoding checks on the raw bytes. Returns the document as
-/// UTF-8 text for the rules' tree (None when it cannot be decoded), or stops.
-#[allow(clippy::option_option)]
-fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<String>> {
+/// Empty, size, BOM and encoding checks on the raw bytes, then decoding (see
+/// [`crate::decode`]). Returns the document as UTF-8 text, the only form libxml2
+/// ever parses, or stops with the reason among the findings.
+fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<String> {
     let whole = |rule: &str, severity, message: String, hint_text: &str| Finding {
         rule: rule.into(),
         severity,
@@ -326,129 +336,127 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<Option<S
         ));
         return None;
     }
-    let (body, bom) = match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => (rest, Some("UTF-8")),
-        [0xFF, 0xFE, ..] => (bytes, Some("UTF-16LE")),
-        [0xFE, 0xFF, ..] => (bytes, Some("UTF-16BE")),
-        _ => (bytes, None),
+    let decoded = match decode(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            let body = match bytes {
+                [0xEF, 0xBB, 0xBF, rest @ ..] => rest,
+                _ => bytes,
+            };
+            out.push(decode_finding(body, e));
+            return None;
+        }
     };
-    if let Some(kind) = bom {
+    if let Some(kind) = decoded.bom {
         out.push(whole(
             "EIOA-X006",
             Severity::Warning,
             format!("the document starts with a {kind} byte order mark"),
             "write UTF-8 without a BOM: the signed bytes must be exactly what FK parses",
         ));
-        if kind != "UTF-8" {
-            out.push(whole(
-                "EIOA-X007",
-                Severity::Warning,
-                format!("the document is encoded as {kind}"),
-                "encode notifications as UTF-8",
-            ));
-            return Some(decode_utf16(&bytes[2..], kind == "UTF-16LE"));
-        }
     }
-    // UTF-16 without a byte order mark: `<?` as 16-bit units (XML 1.0 appendix F).
-    let utf16 = match bytes {
-        [0x3C, 0, 0x3F, 0, ..] => Some(true),
-        [0, 0x3C, 0, 0x3F, ..] => Some(false),
-        _ => None,
-    };
-    if let (None, Some(le)) = (bom, utf16) {
-        out.push(whole(
+    match &decoded.not_utf8 {
+        None => {}
+        Some(NotUtf8::Utf16 { le, bom }) => out.push(whole(
             "EIOA-X007",
             Severity::Warning,
             format!(
-                "the document is encoded as UTF-16{} without a byte order mark",
-                if le { "LE" } else { "BE" }
+                "the document is encoded as UTF-16{}{}",
+                if *le { "LE" } else { "BE" },
+                if *bom {
+                    ""
+                } else {
+                    " without a byte order mark"
+                }
             ),
             "encode notifications as UTF-8",
-        ));
-        return Some(decode_utf16(bytes, le));
+        )),
+        Some(NotUtf8::Declared(label)) => out.push(whole(
+            "EIOA-X007",
+            Severity::Warning,
+            format!("the document declares encoding=\"{label}\""),
+            "encode notifications as UTF-8",
+        )),
     }
-    let declared = declared_encoding(body);
-    let norm = declared
-        .as_deref()
-        .map(|e| e.to_ascii_uppercase().replace('_', "-"));
-    match norm.as_deref() {
-        None | Some("UTF-8") | Some("UTF8") => match std::str::from_utf8(body) {
-            Ok(s) => Some(Some(s.to_string())),
-            Err(e) => {
-                let message = format!(
-                    "byte 0x{:02X} at offset {} is not UTF-8, but the document {}",
-                    body[e.valid_up_to()],
-                    e.valid_up_to(),
-                    if declared.is_some() {
-                        "declares encoding=\"UTF-8\""
-                    } else {
-                        "declares no encoding, so it must be UTF-8"
-                    }
-                );
-                out.push(encoding_error(
-                    body,
-                    e.valid_up_to(),
-                    message,
-                    "save the file as UTF-8, or declare the encoding the bytes really use",
-                ));
-                None
-            }
-        },
-        Some(
-            enc @ ("ISO-8859-1" | "LATIN1" | "ISO-LATIN-1" | "WINDOWS-1252" | "CP1252" | "US-ASCII"
-            | "ASCII"),
-        ) => {
-            out.push(whole(
-                "EIOA-X007",
-                Severity::Warning,
-                format!(
-                    "the document declares encoding=\"{}\"",
-                    declared.as_deref().unwrap_or(enc)
-                ),
-                "encode notifications as UTF-8",
-            ));
-            if enc.contains("ASCII") {
-                if let Some(p) = body.iter().position(|b| !b.is_ascii()) {
-                    out.push(encoding_error(
-                        body,
-                        p,
-                        format!(
-                            "byte 0x{:02X} is not ASCII, but the document declares encoding=\"{}\"",
-                            body[p],
-                            declared.as_deref().unwrap_or(enc)
-                        ),
-                        "declare encoding=\"UTF-8\" and save the file as UTF-8",
-                    ));
-                    return None;
+    if let Some(p) = decoded.text.find('\0') {
+        let (line, column) = line_col(decoded.text.as_bytes(), p);
+        out.push(Finding {
+            rule: "EIOA-X001".into(),
+            severity: Severity::Error,
+            line,
+            column,
+            path: None,
+            message: "the document contains a NUL character (U+0000), which XML does not allow"
+                .into(),
+            hint: hint(
+                "remove the NUL bytes; a file full of them is probably UTF-32 or binary, not UTF-8",
+            ),
+            kind: None,
+        });
+        return None;
+    }
+    Some(decoded.text)
+}
+
+/// The finding for bytes that cannot be decoded (`body`: after any UTF-8 BOM).
+fn decode_finding(body: &[u8], e: DecodeError) -> Finding {
+    match e {
+        DecodeError::NotUtf8 {
+            offset,
+            byte,
+            declared,
+        } => encoding_error(
+            body,
+            offset,
+            format!(
+                "byte 0x{byte:02X} at offset {offset} is not UTF-8, but the document {}",
+                if declared {
+                    "declares encoding=\"UTF-8\""
+                } else {
+                    "declares no encoding, so it must be UTF-8"
                 }
-            } else if let Ok(s) = std::str::from_utf8(body) {
-                // Valid multi-byte UTF-8 under a single-byte declaration: åäö become mojibake.
-                if let Some((p, _)) = s.char_indices().find(|(_, c)| !c.is_ascii()) {
-                    out.push(encoding_error(body, p, format!(
-                            "the bytes are UTF-8 but the document declares encoding=\"{}\": `{}` would be read as `{}`",
-                            declared.as_deref().unwrap_or(enc),
-                            &s[p..p + s[p..].chars().next().map_or(1, char::len_utf8)],
-                            body[p..p + s[p..].chars().next().map_or(1, char::len_utf8)].iter().map(|&b| b as char).collect::<String>(),
-                        ), "declare encoding=\"UTF-8\" (the bytes already are)"));
-                    return None;
-                }
-            }
-            Some(Some(strip_decl_encoding(
-                &body.iter().map(|&b| b as char).collect::<String>(),
-            )))
-        }
-        Some(_) => {
-            out.push(whole(
-                "EIOA-X007",
-                Severity::Warning,
-                format!(
-                    "the document declares encoding=\"{}\"",
-                    declared.unwrap_or_default()
-                ),
-                "encode notifications as UTF-8",
-            ));
-            Some(None)
-        }
+            ),
+            "save the file as UTF-8, or declare the encoding the bytes really use",
+        ),
+        DecodeError::NotAscii {
+            offset,
+            byte,
+            label,
+        } => encoding_error(
+            body,
+            offset,
+            format!("byte 0x{byte:02X} is not ASCII, but the document declares encoding=\"{label}\""),
+            "declare encoding=\"UTF-8\" and save the file as UTF-8",
+        ),
+        DecodeError::Utf8UnderOther {
+            offset,
+            label,
+            seen,
+            as_read,
+        } => encoding_error(
+            body,
+            offset,
+            format!(
+                "the bytes are UTF-8 but the document declares encoding=\"{label}\": `{seen}` would be read as `{as_read}`"
+            ),
+            "declare encoding=\"UTF-8\" (the bytes already are)",
+        ),
+        DecodeError::Malformed { label, offset } => encoding_error(
+            body,
+            offset.min(body.len()),
+            format!("the bytes are not valid {label}, the encoding the document declares or starts with"),
+            "save the file as UTF-8 and declare encoding=\"UTF-8\"",
+        ),
+        DecodeError::Unsupported { label } => encoding_error(
+            body,
+            0,
+            format!(
+                "the document is in {}, an encoding the harness does not read (FK expects UTF-8; \
+                 UTF-16, ISO-8859-1, US-ASCII and the WHATWG encodings are read with a warning)",
+                if label.contains("UTF-32") { label } else { format!("encoding=\"{label}\"") }
+            ),
+            "save the file as UTF-8 and declare encoding=\"UTF-8\"",
+        ),
     }
 }
 
@@ -478,32 +486,6 @@ fn encoding_error(body: &[u8], offset: usize, message: String, fix: &str) -> Fin
     }
 }
 
-/// UTF-16 text (after any byte order mark) as a string whose declaration no longer
-/// claims another encoding; `None` when the units are not valid UTF-16.
-fn decode_utf16(bytes: &[u8], le: bool) -> Option<String> {
-    let units: Vec<u16> = bytes
-        .chunks_exact(2)
-        .map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        })
-        .collect();
-    String::from_utf16(&units)
-        .ok()
-        .map(|s| strip_decl_encoding(&s))
-}
-
-/// After transcoding to a Rust string, the declaration must not claim another encoding.
-fn strip_decl_encoding(s: &str) -> String {
-    match (s.find("<?xml"), s.find("?>")) {
-        (Some(0), Some(end)) => format!("<?xml version=\"1.0\"{}", &s[end..]),
-        _ => s.to_string(),
-    }
-}
-
 /// Where a `<!DOCTYPE` starts in the prolog, if there is one.
 pub(crate) fn doctype_offset(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
@@ -522,23 +504,6 @@ pub(crate) fn doctype_offset(bytes: &[u8]) -> Option<usize> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The `encoding` pseudo-attribute of the XML declaration, if any.
-pub(crate) fn declared_encoding(body: &[u8]) -> Option<String> {
-    if !body.starts_with(b"<?xml") {
-        return None;
-    }
-    let end = body.windows(2).position(|w| w == b"?>")?;
-    let decl = std::str::from_utf8(&body[..end]).ok()?;
-    let i = decl.find("encoding")?;
-    let rest = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
-    let q = rest.chars().next()?;
-    if q != '"' && q != '\'' {
-        return None;
-    }
-    let rest = &rest[1..];
-    Some(rest[..rest.find(q)?].to_string())
 }
 
 pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (u32, u32) {

@@ -2,6 +2,8 @@
 //! lives (`fixtures/valid`, `fixtures/invalid/<rule>/`, `fixtures/warnings/<rule>/`)
 //! and from an optional `<!-- expect: RULE … -->` comment, never from the code under test.
 
+mod entities;
+
 use eioa_model::Notification;
 use eioa_validate::rules::RULES;
 use eioa_validate::{Report, Severity, Validator, ValidatorOptions};
