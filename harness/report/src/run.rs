@@ -1,5 +1,6 @@
 //! One conformance run as data ([`RunSummary`]) and its renderings: JSON, JUnit,
-//! Markdown and a self-contained HTML page.
+//! Markdown and a self-contained HTML page. The judging itself lives with the
+//! scenarios, in `eioa-runner`.
 
 use eioa_validate::SchemaSetInfo;
 use serde::{Deserialize, Serialize};
@@ -52,25 +53,32 @@ pub struct Observed {
     pub delivery: String,
 }
 
-/// Pass or fail, with the reason in words.
+/// The harness's judgement of one exchange: passed or failed (the reason is beside it
+/// in [`ExchangeOutcome::reason`]). Not FK's decision, which is `eioa_fk::Verdict`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum Judgement {
     Passed,
     Failed,
 }
 
-/// One exchange of one scenario.
+/// One exchange of one scenario, judged: a row of the run report. Built and judged by
+/// `eioa-runner`; this crate only renders it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
+pub struct ExchangeOutcome {
     /// `A01`, or `A09#2` for a scenario's second exchange.
     pub id: String,
     pub scenario: String,
     pub title: String,
     pub category: String,
     pub expected: Expect,
+    /// A fragment FK's fault message must contain, when the scenario names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_message: Option<String>,
     pub observed: Observed,
-    pub verdict: Verdict,
+    /// Read as `verdict` too: reports written before the rename.
+    #[serde(alias = "verdict")]
+    pub judgement: Judgement,
     /// Why it failed, in one sentence.
     pub reason: Option<String>,
     /// The exchange's key for `eioa replay`: FK's tx-id when there is one, else a
@@ -86,67 +94,6 @@ pub struct Outcome {
     pub response: String,
 }
 
-impl Outcome {
-    /// Judges `observed` against `expected`; `None` when it matches.
-    pub fn judge(expected: Expect, o: &Observed) -> Option<String> {
-        if let Some(e) = &o.error {
-            return Some(format!("no answer: {e}"));
-        }
-        if let Some(u) = &o.unreadable {
-            return Some(format!("the answer is not an E-IOA SOAP message: {u}"));
-        }
-        let got = match (&o.tx_id, &o.fault) {
-            (Some(t), _) => format!("tx-id {t}"),
-            (None, Some(f)) => format!("{f}: {}", o.fault_message.as_deref().unwrap_or("")),
-            (None, None) => "nothing recognisable".into(),
-        };
-        let ok = match expected {
-            Expect::Accepted => o.tx_id.is_some(),
-            Expect::XmlValidationError => o.fault.as_deref() == Some("XmlValidationError"),
-            Expect::SignatureValidationError => {
-                o.fault.as_deref() == Some("SignatureValidationError")
-            }
-            Expect::Fault => o.fault.is_some(),
-            Expect::SoapAnswer => {
-                o.tx_id.is_some()
-                    || matches!(
-                        o.fault.as_deref(),
-                        Some("XmlValidationError" | "SignatureValidationError")
-                    )
-            }
-        };
-        if !ok {
-            return Some(format!("expected {expected}, got {got}"));
-        }
-        // SOAP 1.1 (section 6.2): an answer is HTTP 200, a fault HTTP 500.
-        match (o.tx_id.is_some(), o.fault.is_some(), o.status) {
-            (true, _, Some(s)) if s != 200 => {
-                return Some(format!(
-                    "a tx-id came with HTTP {s}; SOAP 1.1 answers with 200"
-                ))
-            }
-            (false, true, Some(s)) if s != 500 && expected != Expect::Fault => {
-                return Some(format!(
-                    "the fault came with HTTP {s}; SOAP 1.1 sends faults with 500"
-                ))
-            }
-            _ => {}
-        }
-        if let Some(t) = &o.tx_id {
-            if uuid::Uuid::parse_str(t).is_err() {
-                return Some(format!("tx-id `{t}` is not a UUID"));
-            }
-        }
-        if !o.envelope_findings.is_empty() && expected != Expect::Fault {
-            return Some(format!(
-                "the answer does not conform to the Responder schema: {}",
-                o.envelope_findings.join("; ")
-            ));
-        }
-        None
-    }
-}
-
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -157,7 +104,7 @@ pub struct RunSummary {
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: time::OffsetDateTime,
     pub elapsed_ms: f64,
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Vec<ExchangeOutcome>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -172,7 +119,7 @@ impl RunSummary {
         let passed = self
             .outcomes
             .iter()
-            .filter(|o| o.verdict == Verdict::Passed)
+            .filter(|o| o.judgement == Judgement::Passed)
             .count();
         Totals {
             exchanges: self.outcomes.len(),
@@ -212,9 +159,9 @@ impl RunSummary {
         ));
         suite.add_property(quick_junit::Property::new("run-id", self.run_id.clone()));
         for o in &self.outcomes {
-            let status = match o.verdict {
-                Verdict::Passed => TestCaseStatus::success(),
-                Verdict::Failed => {
+            let status = match o.judgement {
+                Judgement::Passed => TestCaseStatus::success(),
+                Judgement::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message(o.reason.clone().unwrap_or_default());
                     s.set_description(format!(
@@ -258,17 +205,17 @@ impl RunSummary {
                 o.title.replace('|', "\\|"),
                 o.expected,
                 got(o).replace('|', "\\|"),
-                match o.verdict {
-                    Verdict::Passed => "pass",
-                    Verdict::Failed => "**FAIL**",
+                match o.judgement {
+                    Judgement::Passed => "pass",
+                    Judgement::Failed => "**FAIL**",
                 },
                 o.exchange_id
             ));
         }
-        let failed: Vec<&Outcome> = self
+        let failed: Vec<&ExchangeOutcome> = self
             .outcomes
             .iter()
-            .filter(|o| o.verdict == Verdict::Failed)
+            .filter(|o| o.judgement == Judgement::Failed)
             .collect();
         if !failed.is_empty() {
             s.push_str("\n## Failures\n");
@@ -290,7 +237,7 @@ impl RunSummary {
         let t = self.totals();
         let mut rows = String::new();
         for o in &self.outcomes {
-            let pass = o.verdict == Verdict::Passed;
+            let pass = o.judgement == Judgement::Passed;
             rows.push_str(&format!(
                 "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n<tr class=\"detail\"><td></td><td colspan=\"5\"><details><summary>exchange</summary><p>{}</p><pre>{}</pre><pre>{}</pre></details></td></tr>\n",
                 if pass { "pass" } else { "fail" },
@@ -321,7 +268,7 @@ impl RunSummary {
     }
 }
 
-fn got(o: &Outcome) -> String {
+fn got(o: &ExchangeOutcome) -> String {
     let ob = &o.observed;
     if let Some(e) = &ob.error {
         return format!("error: {e}");

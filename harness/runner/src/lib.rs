@@ -6,14 +6,16 @@
 //! Nothing here resends a request on its own: every exchange is sent once and
 //! recorded, whatever happens to it.
 
+mod judge;
 mod kit;
 mod record;
 mod scenarios;
 
 pub use eioa_model::redact::redact_xml;
+pub use judge::judge;
 pub use kit::{Branch, Kit, KitError};
 use record::OutcomeExt;
-pub use record::{Expect, Observed, Outcome, RunSummary, Verdict};
+pub use record::{ExchangeOutcome, Expect, Judgement, Observed, RunSummary};
 pub use scenarios::{suite, Category, Scenario, Step, SuiteName};
 
 use eioa_client::{Client, Target};
@@ -43,7 +45,7 @@ pub async fn run(
     target: &Target,
     validator: &Arc<Validator>,
     opts: RunOptions,
-    mut progress: impl FnMut(&Outcome),
+    mut progress: impl FnMut(&ExchangeOutcome),
 ) -> RunSummary {
     let started_at = time::OffsetDateTime::now_utc();
     let t0 = Instant::now();
@@ -52,7 +54,7 @@ pub async fn run(
         let steps = match (scenario.build)(kit) {
             Ok(steps) => steps,
             Err(e) => {
-                let o = Outcome::not_built(scenario, &e.to_string());
+                let o = ExchangeOutcome::not_built(scenario, &e.to_string());
                 progress(&o);
                 outcomes.push(o);
                 continue;
@@ -67,9 +69,17 @@ pub async fn run(
             let o = match result {
                 Ok(ex) => {
                     let observed = observe(&ex.response_body, ex.status, validator);
-                    Outcome::from_exchange(scenario, i, &step, observed, ex, elapsed, opts.redact)
+                    ExchangeOutcome::from_exchange(
+                        scenario,
+                        i,
+                        &step,
+                        observed,
+                        ex,
+                        elapsed,
+                        opts.redact,
+                    )
                 }
-                Err(e) => Outcome::from_error(scenario, i, &step, &e, elapsed, opts.redact),
+                Err(e) => ExchangeOutcome::from_error(scenario, i, &step, &e, elapsed, opts.redact),
             };
             progress(&o);
             outcomes.push(o);

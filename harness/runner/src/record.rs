@@ -1,6 +1,7 @@
-//! Building [`Outcome`]s from exchanges; the data types live in `eioa-report`.
+//! Building [`ExchangeOutcome`]s from exchanges, judged by [`crate::judge`]; the data
+//! types live in `eioa-report`, which renders them.
 
-pub use eioa_report::run::{Expect, Observed, Outcome, RunSummary, Verdict};
+pub use eioa_report::run::{ExchangeOutcome, Expect, Judgement, Observed, RunSummary};
 
 use crate::scenarios::{Scenario, Step};
 use eioa_client::{ClientError, Delivery, Exchange};
@@ -8,7 +9,7 @@ use eioa_model::redact::redact_xml;
 use std::time::Duration;
 
 pub(crate) trait OutcomeExt {
-    fn not_built(s: &Scenario, why: &str) -> Outcome;
+    fn not_built(s: &Scenario, why: &str) -> ExchangeOutcome;
     fn from_exchange(
         s: &Scenario,
         step_no: usize,
@@ -17,7 +18,7 @@ pub(crate) trait OutcomeExt {
         ex: Exchange,
         elapsed: Duration,
         redact: bool,
-    ) -> Outcome;
+    ) -> ExchangeOutcome;
     fn from_error(
         s: &Scenario,
         step_no: usize,
@@ -25,7 +26,7 @@ pub(crate) trait OutcomeExt {
         e: &ClientError,
         elapsed: Duration,
         redact: bool,
-    ) -> Outcome;
+    ) -> ExchangeOutcome;
 }
 
 fn id(s: &Scenario, step_no: usize) -> String {
@@ -54,8 +55,8 @@ fn body(bytes: &[u8], redact: bool) -> String {
     }
 }
 
-fn base(s: &Scenario, step_no: usize, step: &Step) -> Outcome {
-    Outcome {
+fn base(s: &Scenario, step_no: usize, step: &Step) -> ExchangeOutcome {
+    ExchangeOutcome {
         id: id(s, step_no),
         scenario: s.id.to_string(),
         title: s.title.to_string(),
@@ -64,8 +65,9 @@ fn base(s: &Scenario, step_no: usize, step: &Step) -> Outcome {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
         expected: step.expect,
+        expected_message: step.message_contains.map(str::to_string),
         observed: Observed::default(),
-        verdict: Verdict::Failed,
+        judgement: Judgement::Failed,
         reason: None,
         exchange_id: format!("local-{}", uuid::Uuid::new_v4()),
         elapsed_ms: 0.0,
@@ -78,12 +80,13 @@ fn base(s: &Scenario, step_no: usize, step: &Step) -> Outcome {
     }
 }
 
-impl OutcomeExt for Outcome {
-    fn not_built(s: &Scenario, why: &str) -> Outcome {
+impl OutcomeExt for ExchangeOutcome {
+    fn not_built(s: &Scenario, why: &str) -> ExchangeOutcome {
         let step = Step {
             body: vec![],
             soap_action: String::new(),
             expect: Expect::Accepted,
+            message_contains: None,
         };
         let mut o = base(s, 0, &step);
         o.reason = Some(format!("the request could not be built: {why}"));
@@ -100,7 +103,7 @@ impl OutcomeExt for Outcome {
         ex: Exchange,
         elapsed: Duration,
         redact: bool,
-    ) -> Outcome {
+    ) -> ExchangeOutcome {
         let mut o = base(s, step_no, step);
         o.observed = Observed {
             delivery: delivery(ex.delivery),
@@ -110,11 +113,11 @@ impl OutcomeExt for Outcome {
             // FK's messages quote the values they refuse.
             o.observed.fault_message = o.observed.fault_message.as_deref().map(redact_xml);
         }
-        o.reason = Outcome::judge(step.expect, &o.observed);
-        o.verdict = if o.reason.is_none() {
-            Verdict::Passed
+        o.reason = crate::judge::judge(step.expect, step.message_contains, &o.observed);
+        o.judgement = if o.reason.is_none() {
+            Judgement::Passed
         } else {
-            Verdict::Failed
+            Judgement::Failed
         };
         if let Some(t) = &o.observed.tx_id {
             o.exchange_id = t.clone();
@@ -136,7 +139,7 @@ impl OutcomeExt for Outcome {
         e: &ClientError,
         elapsed: Duration,
         redact: bool,
-    ) -> Outcome {
+    ) -> ExchangeOutcome {
         let mut o = base(s, step_no, step);
         let mut msg = e.to_string();
         let mut src = std::error::Error::source(e);
@@ -147,7 +150,7 @@ impl OutcomeExt for Outcome {
         }
         o.observed.error = Some(msg);
         o.observed.delivery = delivery(e.delivery());
-        o.reason = Outcome::judge(step.expect, &o.observed);
+        o.reason = crate::judge::judge(step.expect, step.message_contains, &o.observed);
         o.elapsed_ms = elapsed.as_secs_f64() * 1000.0;
         o.request = body(&step.body, redact);
         if let Some(ex) = e.exchange() {

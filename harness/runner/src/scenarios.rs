@@ -27,6 +27,9 @@ pub struct Step {
     pub body: Vec<u8>,
     pub soap_action: String,
     pub expect: Expect,
+    /// A fragment the fault's message must contain (the element a payload scenario
+    /// breaks, say); `None` when the kind of answer is all that is judged.
+    pub message_contains: Option<&'static str>,
 }
 
 impl Step {
@@ -35,7 +38,14 @@ impl Step {
             body: req.to_xml(),
             soap_action: SOAP_ACTION.into(),
             expect,
+            message_contains: None,
         }
+    }
+
+    /// The same step, judged also on its fault message.
+    fn mentioning(mut self, fragment: &'static str) -> Step {
+        self.message_contains = Some(fragment);
+        self
     }
 }
 
@@ -106,6 +116,14 @@ fn signed_bytes(kit: &Kit, id: &str, payload: Vec<u8>) -> Result<Vec<Step>, KitE
         },
         Expect::XmlValidationError,
     )])
+}
+
+/// Steps whose fault must also name `fragment` (the element the scenario breaks).
+fn naming(
+    steps: Result<Vec<Step>, KitError>,
+    fragment: &'static str,
+) -> Result<Vec<Step>, KitError> {
+    steps.map(|v| v.into_iter().map(|s| s.mentioning(fragment)).collect())
 }
 
 fn edited(kit: &Kit, edit: impl Fn(&mut Notification)) -> Result<Vec<Step>, KitError> {
@@ -210,11 +228,14 @@ pub fn all() -> Vec<Scenario> {
             "P02",
             Payload,
             "personnummer with a wrong check digit",
-            |k| edited(k, |n| {
-                let p = &mut n.assistent.personnummer;
-                let last = (p.as_bytes()[11] - b'0' + 1) % 10;
-                p.replace_range(11.., &last.to_string());
-            })
+            |k| naming(
+                edited(k, |n| {
+                    let p = &mut n.assistent.personnummer;
+                    let last = (p.as_bytes()[11] - b'0' + 1) % 10;
+                    p.replace_range(11.., &last.to_string());
+                }),
+                "personnummer"
+            )
         ),
         scenario!(
             "P03",
@@ -243,10 +264,13 @@ pub fn all() -> Vec<Scenario> {
             })
         ),
         scenario!("P06", Payload, "a true-only marker sent as false", |k| {
-            text_edit(
-                k,
-                "<assistentAnstalldAvAnordnare>true<",
-                "<assistentAnstalldAvAnordnare>false<",
+            naming(
+                text_edit(
+                    k,
+                    "<assistentAnstalldAvAnordnare>true<",
+                    "<assistentAnstalldAvAnordnare>false<",
+                ),
+                "assistentAnstalldAvAnordnare",
             )
         }),
         scenario!(
@@ -259,7 +283,10 @@ pub fn all() -> Vec<Scenario> {
                     "  <telefonnummerAnordnare>08-123 456 78</telefonnummerAnordnare>\n",
                     "",
                 );
-                signed_bytes(k, &n.id, xml.into_bytes())
+                naming(
+                    signed_bytes(k, &n.id, xml.into_bytes()),
+                    "telefonnummerAnordnare",
+                )
             }
         ),
         scenario!("P08", Payload, "payload in the wrong namespace", |k| {
@@ -301,11 +328,14 @@ pub fn all() -> Vec<Scenario> {
             "P12",
             Payload,
             "organisationsnummer placeholder 1234567890",
-            |k| edited(k, |n| {
-                if let eioa_model::Arbetsgivare::Anordnare(a) = &mut n.arbetsgivare {
-                    a.organisationsnummer = "1234567890".into();
-                }
-            })
+            |k| naming(
+                edited(k, |n| {
+                    if let eioa_model::Arbetsgivare::Anordnare(a) = &mut n.arbetsgivare {
+                        a.organisationsnummer = "1234567890".into();
+                    }
+                }),
+                "organisationsnummer"
+            )
         ),
         scenario!("S01", Signature, "payload changed after signing", |k| {
             let n = k.notification(Branch::AnordnareInomEes);
@@ -404,6 +434,7 @@ pub fn all() -> Vec<Scenario> {
                 body: req.to_xml(),
                 soap_action: "urn:wrong:action".into(),
                 expect: Expect::Fault,
+                message_contains: None,
             }])
         }),
         scenario!("T02", Transport, "SOAP 1.2 envelope", |k| {
@@ -418,6 +449,7 @@ pub fn all() -> Vec<Scenario> {
                 body,
                 soap_action: SOAP_ACTION.into(),
                 expect: Expect::Fault,
+                message_contains: None,
             }])
         }),
         scenario!("T03", Transport, "body is not XML", |_| {
@@ -425,6 +457,7 @@ pub fn all() -> Vec<Scenario> {
                 body: b"hello".to_vec(),
                 soap_action: SOAP_ACTION.into(),
                 expect: Expect::Fault,
+                message_contains: None,
             }])
         }),
     ]
