@@ -49,6 +49,9 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Fuzz the validator with generated and mutated notifications.
     Fuzz(cmd::fuzz::Args),
+    /// Check that a connection report directory is as it was signed.
+    #[command(subcommand)]
+    Evidence(cmd::evidence::Command),
     // New subcommands go above this line, one line each.
 }
 
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::MockServer(a) => cmd::mock_server::run(*a),
         Command::Certs(c) => cmd::certs::run(c),
         Command::Tx(c) => cmd::tx::run(c),
+        Command::Evidence(c) => cmd::evidence::run(c),
     };
     exit::finish(result)
 }
