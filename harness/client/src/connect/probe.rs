@@ -291,7 +291,7 @@ impl Probe<'_> {
             summary: summary.into(),
             facts,
             remedy,
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms: (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0,
         };
         (self.on_check)(&check);
         self.checks.push(check);
@@ -1763,21 +1763,18 @@ impl Probe<'_> {
             Level::Accepted => format!("Accepted: the service returned tx-id {}.", exchange.and_then(|e| e.tx_id.clone()).unwrap_or_default()),
         };
         let hint = level.next().map(|next| {
-            let blocking = self
-                .checks
-                .iter()
-                .find(|c| {
-                    checks::def(&c.id).is_some_and(|d| d.gates <= next)
-                        && matches!(c.status, Status::Fail)
+            // What stands in the way of exactly the next level first, failures before
+            // warnings; then anything below it that failed.
+            let find = |status: Status, at: &dyn Fn(Level) -> bool| {
+                self.checks.iter().find(|c| {
+                    c.status == status
                         && c.remedy.is_some()
+                        && checks::def(&c.id).is_some_and(|d| at(d.gates))
                 })
-                .or_else(|| {
-                    self.checks.iter().find(|c| {
-                        checks::def(&c.id).is_some_and(|d| d.gates <= next)
-                            && matches!(c.status, Status::Warn)
-                            && c.remedy.is_some()
-                    })
-                });
+            };
+            let blocking = find(Status::Fail, &|g| g == next)
+                .or_else(|| find(Status::Warn, &|g| g == next))
+                .or_else(|| find(Status::Fail, &|g| g < next));
             match blocking {
                 Some(c) => format!(
                     "For {}: {} ({})",

@@ -1,6 +1,7 @@
 //! Integration tests: the client against a real rustls server on 127.0.0.1, with certificates
 //! made by rcgen for each test run.
 
+mod connect;
 mod pki;
 mod server;
 
@@ -37,6 +38,7 @@ fn config(pki: &Pki, identity: Option<Identity>) -> ClientConfig {
         total_timeout: Duration::from_secs(10),
         pace: Pace::default(),
         max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        resolve: Vec::new(),
     }
 }
 

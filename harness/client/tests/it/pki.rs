@@ -77,6 +77,38 @@ impl Ca {
     pub fn client(&self, cn: &str, from: i32, to: i32) -> Leaf {
         self.issue(cn, &[], ExtendedKeyUsagePurpose::ClientAuth, from, to)
     }
+
+    /// A server certificate valid only between the two years (an expired one for the past).
+    pub fn server_dated(&self, names: &[&str], from: i32, to: i32) -> Leaf {
+        self.issue(
+            "test server",
+            names,
+            ExtendedKeyUsagePurpose::ServerAuth,
+            from,
+            to,
+        )
+    }
+
+    /// An intermediate CA issued by this one.
+    pub fn intermediate(&self, name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = date_time_ymd(2020, 1, 1);
+        params.not_after = date_time_ymd(2099, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        Self { cert, key }
+    }
+
+    pub fn cert_pem(&self) -> String {
+        self.cert.pem()
+    }
 }
 
 #[derive(Clone)]
@@ -119,6 +151,19 @@ impl Leaf {
         doc.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
             .unwrap()
             .to_string()
+    }
+
+    /// A PKCS#12 archive holding the key and this certificate only (no issuer).
+    pub fn pkcs12_leaf_only(&self, passphrase: &str) -> Vec<u8> {
+        let key = p12_keystore::PrivateKey::from_der(&self.key_der).unwrap();
+        let chain = [p12_keystore::Certificate::from_der(&self.cert_der).unwrap()];
+        let entry = p12_keystore::PrivateKeyChain::new(vec![1u8, 2, 3, 4], key, chain);
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry(
+            "client",
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(entry),
+        );
+        store.writer(passphrase).write().unwrap()
     }
 
     /// A PKCS#12 archive holding the key, this certificate and the issuing CA.
