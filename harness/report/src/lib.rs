@@ -5,3 +5,4 @@ pub mod connect;
 pub mod evidence;
 pub mod run;
 pub mod validation;
+pub mod write;

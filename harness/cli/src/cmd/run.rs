@@ -225,7 +225,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         !args.unredacted,
         true,
     )?;
-    let dir = write_reports(&args.out, &summary)?;
+    let dir = write_reports(&args.out, &summary, !args.unredacted)?;
     let t = summary.totals();
     eprintln!(
         "{}: {} of {} exchanges passed against {} in {:.0} ms; report: {}",
@@ -303,38 +303,9 @@ pub fn execute(
     })
 }
 
-/// Writes the four report files and points `DIR/latest` at them.
-pub fn write_reports(out: &Path, s: &RunSummary) -> anyhow::Result<PathBuf> {
-    let stamp = s
-        .started_at
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap_or_default();
-    let target = if s.target.starts_with("mock") {
-        "mock"
-    } else if s.target.starts_with("fk test") {
-        "fk-test"
-    } else {
-        "url"
-    };
-    let dir = out.join(format!("{stamp}-{target}-{}", &s.run_id[..8]));
-    let io = |p: &Path, e: std::io::Error| {
-        ExpectedError::Io(format!("cannot write {}: {e}", p.display()))
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    for (name, body) in [
-        ("summary.json", s.to_json()),
-        ("junit.xml", s.to_junit()),
-        ("report.md", s.to_markdown()),
-        ("report.html", s.to_html()),
-    ] {
-        let p = dir.join(name);
-        std::fs::write(&p, body).map_err(|e| io(&p, e))?;
-    }
-    let latest = out.join("latest");
-    let _ = std::fs::remove_file(&latest);
-    #[cfg(unix)]
-    let _ = std::os::unix::fs::symlink(dir.file_name().unwrap_or_default(), &latest);
-    Ok(dir)
+/// Writes the reports (see [`eioa_report::write::write_run`] for the layout and
+/// the permissions, private to the owner when unredacted).
+pub fn write_reports(out: &Path, s: &RunSummary, redacted: bool) -> anyhow::Result<PathBuf> {
+    eioa_report::write::write_run(out, s, redacted)
+        .map_err(|e| ExpectedError::Io(e.to_string()).into())
 }
