@@ -1,12 +1,13 @@
 //! A development PKI for local runs: a CA, a server certificate for
-//! `localhost`/`127.0.0.1` and a client certificate (PEM and PKCS#12).
+//! `localhost`/`127.0.0.1` (plus any extra names, such as FK's two host names so that
+//! the stand-in can pose as FK) and a client certificate (PEM and PKCS#12).
 //!
 //! These keys protect nothing: they exist so that a vendor's client can practise
 //! mutual TLS against the stand-in exactly as it will against FK.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -34,6 +35,37 @@ pub enum CertError {
     },
     #[error("{path} already exists; choose an empty directory or pass --force")]
     Exists { path: PathBuf },
+    #[error("`{name}` is not a DNS name or an IP address for the server certificate")]
+    BadName { name: String },
+}
+
+/// The names every server certificate carries.
+pub const DEFAULT_SERVER_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+
+/// Checks one extra server-certificate name (a DNS name or an IP address, as
+/// `--san` takes them) and returns it normalised: DNS names in lower case.
+pub fn server_name(name: &str) -> Result<String, CertError> {
+    use rustls::pki_types::ServerName;
+    let bad = || CertError::BadName { name: name.into() };
+    // A trailing dot is a fully-qualified form clients do not match certificates by.
+    if name.ends_with('.') {
+        return Err(bad());
+    }
+    // Anything `ServerName` takes is a name a TLS client can check; it refuses
+    // wildcards, empty labels, spaces and the like.
+    match ServerName::try_from(name).map_err(|_| bad())? {
+        ServerName::DnsName(d) => {
+            let d = d.as_ref().to_ascii_lowercase();
+            // An all-numeric last label passes `ServerName` but is no host name.
+            let last = d.rsplit('.').next().unwrap_or("");
+            if last.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            Ok(d)
+        }
+        ServerName::IpAddress(ip) => Ok(std::net::IpAddr::from(ip).to_string()),
+        _ => Err(bad()),
+    }
 }
 
 /// One certificate with its private key, both PEM.
@@ -58,6 +90,24 @@ impl DevPki {
     /// Generates a fresh PKI. `label` goes into the subject names (so two PKIs can
     /// be told apart).
     pub fn generate(label: &str) -> Result<DevPki, CertError> {
+        DevPki::generate_with_names(label, &[])
+    }
+
+    /// Like [`DevPki::generate`], with `extra` names (DNS names or IP addresses,
+    /// see [`server_name`]) in the server certificate after
+    /// [`DEFAULT_SERVER_NAMES`]. The first extra name becomes the subject's CN.
+    pub fn generate_with_names(label: &str, extra: &[String]) -> Result<DevPki, CertError> {
+        let mut names: Vec<String> = DEFAULT_SERVER_NAMES.iter().map(|n| n.to_string()).collect();
+        let mut cn = "localhost".to_string();
+        for (i, raw) in extra.iter().enumerate() {
+            let n = server_name(raw)?;
+            if i == 0 {
+                cn.clone_from(&n);
+            }
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
         let now = OffsetDateTime::now_utc();
         let ca_key = KeyPair::generate().map_err(CertError::Generate)?;
         let mut ca_params = CertificateParams::default();
@@ -75,9 +125,8 @@ impl DevPki {
             .map_err(CertError::Generate)?;
 
         let server_key = KeyPair::generate().map_err(CertError::Generate)?;
-        let mut sp = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .map_err(CertError::Generate)?;
-        sp.distinguished_name = dn("localhost");
+        let mut sp = CertificateParams::new(names).map_err(CertError::Generate)?;
+        sp.distinguished_name = dn(&cn);
         sp.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
@@ -133,6 +182,10 @@ impl DevPki {
     }
 
     /// Writes the PKI to `dir` (created 0700; keys 0600) and returns the paths.
+    ///
+    /// Each file is written to a fresh temporary file in `dir` (created exclusively,
+    /// mode 0600) and renamed over its name, so a symlink planted at one of the names
+    /// is replaced, never followed: with `force` as without it.
     pub fn write_to(
         &self,
         dir: &Path,
@@ -142,7 +195,8 @@ impl DevPki {
         let paths = DevPkiPaths::in_dir(dir);
         if !force {
             for p in paths.all() {
-                if p.exists() {
+                // `symlink_metadata`: a dangling symlink is there too.
+                if fs::symlink_metadata(p).is_ok() {
                     return Err(CertError::Exists {
                         path: p.to_path_buf(),
                     });
@@ -167,27 +221,36 @@ impl DevPki {
             (&paths.readme, README.as_bytes(), 0o644),
         ];
         for (path, bytes, mode) in files {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(mode)
-                .open(path)
-                .map_err(werr(path))?;
-            f.write_all(bytes)
-                .and_then(|()| f.sync_all())
-                .map_err(werr(path))?;
-            fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(werr(path))?;
+            write_replacing(dir, path, bytes, mode).map_err(werr(path))?;
         }
+        // The renames are durable once the directory is synced.
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(werr(dir))?;
         Ok(paths)
     }
+}
+
+/// Writes `bytes` to a new temporary file in `dir` (O_EXCL, 0600 until the data is
+/// in), then renames it to `path`: whatever was at `path`, a symlink included, is
+/// replaced and never opened.
+fn write_replacing(dir: &Path, path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".eioa-certs-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 const README: &str = "Development PKI for the E-IOA stand-in (eioa certs init).\n\
 These certificates are for local tests only and are trusted by nothing else.\n\
 ca.pem            CA certificate: the server verifies clients against it; clients pin it\n\
 ca.key            CA private key\n\
-server.pem/.key   server certificate for localhost and 127.0.0.1\n\
+server.pem/.key   server certificate for localhost, 127.0.0.1 and any --san / --fk-hosts names\n\
 client.pem/.key   client certificate (PEM)\n\
 client.p12        the same client certificate and key as PKCS#12 (passphrase printed once)\n";
 
@@ -299,5 +362,111 @@ mod tests {
             Err(CertError::Exists { .. })
         ));
         assert!(pki.write_to(&out, "x", true).is_ok());
+    }
+
+    #[test]
+    fn force_replaces_a_planted_symlink_instead_of_writing_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, "keep me\n").unwrap();
+        let out = dir.path().join("pki");
+        fs::create_dir(&out).unwrap();
+        for name in ["ca.key", "server.key", "client.p12", "README.txt"] {
+            std::os::unix::fs::symlink(&victim, out.join(name)).unwrap();
+        }
+        let pki = DevPki::generate("Unit").unwrap();
+        let paths = pki.write_to(&out, "pass", true).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me\n");
+        for p in [&paths.ca_key, &paths.server_key, &paths.client_p12] {
+            let m = fs::symlink_metadata(p).unwrap();
+            assert!(m.file_type().is_file(), "{} is a regular file", p.display());
+            assert_eq!(m.permissions().mode() & 0o777, 0o600, "{}", p.display());
+        }
+        assert_eq!(fs::read_to_string(&paths.ca_key).unwrap(), pki.ca.key_pem);
+        // No temporary file is left behind.
+        let left: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_dangling_symlink_counts_as_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pki");
+        fs::create_dir(&out).unwrap();
+        let target = dir.path().join("created-through-the-link");
+        std::os::unix::fs::symlink(&target, out.join("ca.key")).unwrap();
+        let pki = DevPki::generate("Unit").unwrap();
+        assert!(matches!(
+            pki.write_to(&out, "pass", false),
+            Err(CertError::Exists { path }) if path.ends_with("ca.key")
+        ));
+        assert!(fs::symlink_metadata(&target).is_err());
+    }
+
+    #[test]
+    fn server_names_are_dns_names_or_ip_addresses() {
+        for (given, kept) in [
+            ("shsext.forsakringskassan.se", "shsext.forsakringskassan.se"),
+            ("Build-Host.Example.SE", "build-host.example.se"),
+            ("stand-in", "stand-in"),
+            ("192.168.1.20", "192.168.1.20"),
+            ("::1", "::1"),
+        ] {
+            assert_eq!(server_name(given).unwrap(), kept);
+        }
+        for bad in [
+            "",
+            "a b",
+            "*.forsakringskassan.se",
+            "x\"y",
+            "<host>",
+            "1.2.3",
+            "host.example.se.",
+            "https://host",
+            "host:8020",
+        ] {
+            assert!(
+                matches!(server_name(bad), Err(CertError::BadName { .. })),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn extra_names_go_into_the_server_certificate_after_the_defaults() {
+        let pki = DevPki::generate_with_names(
+            "Unit",
+            &[
+                "shsext.forsakringskassan.se".into(),
+                "LOCALHOST".into(),
+                "10.0.0.7".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            crate::tls::certificate_names(&pki.server.cert_der).unwrap(),
+            [
+                "localhost",
+                "127.0.0.1",
+                "shsext.forsakringskassan.se",
+                "10.0.0.7"
+            ]
+        );
+        let (_, cert) = x509_parser::parse_x509_certificate(&pki.server.cert_der).unwrap();
+        assert!(
+            cert.subject()
+                .to_string()
+                .contains("CN=shsext.forsakringskassan.se"),
+            "{}",
+            cert.subject()
+        );
+        assert!(matches!(
+            DevPki::generate_with_names("Unit", &["no spaces".into()]),
+            Err(CertError::BadName { .. })
+        ));
     }
 }

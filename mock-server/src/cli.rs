@@ -13,6 +13,7 @@ use eioa_fk::FkConfig;
 
 use crate::certs::{passphrase_from_env_or_random, DevPki, PASSPHRASE_ENV};
 use crate::faults::{FaultConfig, Latency};
+use crate::fkhost::FK_HOST_NAMES;
 use crate::journal::{read_journal, Durability};
 use crate::pacing::PacingConfig;
 use crate::server::{Limits, MockConfig, RunningServer, Transport};
@@ -296,19 +297,45 @@ pub struct CertsInitArgs {
     /// Directory for the PKI files (created with mode 0700).
     #[arg(default_value = DEFAULT_PKI_DIR)]
     pub dir: PathBuf,
-    /// Overwrite existing files.
+    /// Overwrite existing files (each is replaced by a new file, never written
+    /// through a symlink).
     #[arg(long)]
     pub force: bool,
+    /// A further DNS name or IP address for the server certificate, besides
+    /// localhost and 127.0.0.1 (repeatable, or comma-separated), such as the name of
+    /// the machine other computers reach the stand-in by.
+    #[arg(long = "san", value_name = "NAME", value_delimiter = ',')]
+    pub sans: Vec<String>,
+    /// Add FK's host names (shsext.forsakringskassan.se, shs.forsakringskassan.se) to
+    /// the server certificate, so that `eioa mock-server --as fk-test|fk-prod` can pose
+    /// as FK's test or production host.
+    #[arg(long)]
+    pub fk_hosts: bool,
+}
+
+impl CertsInitArgs {
+    /// The extra server-certificate names: `--fk-hosts` first, then `--san`.
+    pub fn extra_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        if self.fk_hosts {
+            names.extend(FK_HOST_NAMES.iter().map(|n| n.to_string()));
+        }
+        names.extend(self.sans.iter().cloned());
+        names
+    }
 }
 
 /// Writes a development PKI and prints how to use it. Returns the text to print.
 pub fn certs_init(args: &CertsInitArgs) -> anyhow::Result<String> {
-    let pki = DevPki::generate("eioa")?;
+    let pki = DevPki::generate_with_names("eioa", &args.extra_names())?;
     let (passphrase, generated) = passphrase_from_env_or_random();
     let p = pki.write_to(&args.dir, &passphrase, args.force)?;
     let d = args.dir.display();
+    let names = crate::tls::certificate_names(&pki.server.cert_der).unwrap_or_default();
     let mut out = format!(
-        "wrote a development PKI to {d}\n  ca.pem  ca.key  server.pem  server.key  client.pem  client.key  client.p12\n\n"
+        "wrote a development PKI to {d}\n  ca.pem  ca.key  server.pem  server.key  client.pem  client.key  client.p12\n\
+         server certificate names: {}\n\n",
+        names.join(", ")
     );
     if generated {
         out.push_str(&format!(
@@ -332,6 +359,12 @@ pub fn certs_init(args: &CertsInitArgs) -> anyhow::Result<String> {
         p.ca_cert.display(),
         eioa_fk::PATH_TEST,
     ));
+    if args.fk_hosts {
+        out.push_str(&format!(
+            "\npose as FK's test host (a dress rehearsal of the connection test):\n  \
+             eioa mock-server --pki-dir {d} --as fk-test\n"
+        ));
+    }
     Ok(out)
 }
 

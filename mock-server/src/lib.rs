@@ -11,6 +11,7 @@
 pub mod certs;
 pub mod cli;
 pub mod faults;
+pub mod fkhost;
 pub mod inprocess;
 pub mod journal;
 pub mod pacing;

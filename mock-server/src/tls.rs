@@ -38,6 +38,8 @@ pub enum TlsError {
     Verifier(#[source] rustls::server::VerifierBuilderError),
     #[error("server certificate and key do not fit together")]
     Config(#[source] rustls::Error),
+    #[error("read the names in the server certificate {what}: {reason}")]
+    Names { what: String, reason: String },
 }
 
 /// A certificate chain and its key, PEM.
@@ -123,4 +125,53 @@ pub fn server_config(
         .map_err(TlsError::Config)?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
+}
+
+/// The DNS names and IP addresses in a certificate's subject alternative names, in
+/// the certificate's order (DNS names lower-cased, IPs in their usual text form).
+/// These are the names a TLS client accepts the certificate for.
+pub fn certificate_names(der: &[u8]) -> Result<Vec<String>, TlsError> {
+    use x509_parser::extensions::GeneralName;
+    let err = |reason: String| TlsError::Names {
+        what: "certificate".into(),
+        reason,
+    };
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| err(e.to_string()))?;
+    let Some(san) = cert
+        .subject_alternative_name()
+        .map_err(|e| err(e.to_string()))?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::new();
+    for name in &san.value.general_names {
+        match name {
+            GeneralName::DNSName(d) => names.push(d.to_ascii_lowercase()),
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => names.push(
+                    std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())
+                        .to_string(),
+                ),
+                16 => names.push(
+                    std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())
+                        .to_string(),
+                ),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    Ok(names)
+}
+
+/// The names in the first certificate of a PEM chain (see [`certificate_names`]).
+pub fn leaf_names(identity: &PemIdentity) -> Result<Vec<String>, TlsError> {
+    let chain = certs_from_pem(&identity.cert_chain_pem, &identity.origin)?;
+    certificate_names(chain[0].as_ref()).map_err(|e| match e {
+        TlsError::Names { reason, .. } => TlsError::Names {
+            what: identity.origin.clone(),
+            reason,
+        },
+        other => other,
+    })
 }

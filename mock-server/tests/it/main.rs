@@ -2,6 +2,7 @@
 //! fault-injection mode as a client sees it, pacing, limits, the journal and
 //! `tx show`.
 
+mod fk_host;
 mod support;
 
 use std::time::{Duration, Instant};

@@ -7,8 +7,9 @@ use crate::exit::Outcome;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Write a development CA, a localhost server certificate and a client
-    /// certificate (PEM and PKCS#12), and print how to use them.
+    /// Write a development CA, a server certificate (localhost, 127.0.0.1 and any
+    /// --san / --fk-hosts names) and a client certificate (PEM and PKCS#12), and
+    /// print how to use them.
     Init(eioa_mock_server::cli::CertsInitArgs),
 }
 
