@@ -2,22 +2,16 @@
 //! `docs/json-output.md`) and JUnit.
 
 use annotate_snippets::{Level, Renderer, Snippet};
-use eioa_validate::{Finding, Report, SchemaSetInfo, Severity};
+use eioa_validate::{Finding, SchemaSetInfo, Severity};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Version of the JSON shape; bumped only on incompatible changes.
 pub const JSON_VERSION: u32 = 1;
 
-/// One validated document.
-#[derive(Debug, Clone)]
-pub struct FileResult {
-    /// As given on the command line (or `<stdin>`).
-    pub path: String,
-    /// The bytes, for source snippets.
-    pub source: Vec<u8>,
-    pub report: Report,
-}
+/// One validated document, with the excerpts its findings quote.
+pub use eioa_validate::input::FileResult;
 
 /// A whole `validate` run.
 #[derive(Debug, Clone)]
@@ -60,8 +54,8 @@ impl ValidationRun {
         out.push_str(&format!("schema set {}\n", self.schema_set));
         if !quiet {
             for f in &self.files {
-                for finding in &f.report.findings {
-                    out.push_str(&render_finding(&renderer, f, finding));
+                for i in 0..f.report.findings.len() {
+                    out.push_str(&render_finding(&renderer, f, i));
                     out.push_str("\n\n");
                 }
             }
@@ -148,20 +142,21 @@ impl ValidationRun {
                     f.report
                         .findings
                         .iter()
-                        .map(|x| one_line(&f.path, x))
+                        .map(|x| one_line(&terminal_safe(&f.path), x))
                         .collect::<Vec<_>>()
                         .join("\n"),
                 );
                 s
             };
-            let mut case = TestCase::new(f.path.clone(), status);
+            // XML 1.0 cannot carry control characters, not even as references.
+            let mut case = TestCase::new(terminal_safe(&f.path).into_owned(), status);
             case.set_classname("eioa.validate");
             let warnings: Vec<String> = f
                 .report
                 .findings
                 .iter()
                 .filter(|x| x.severity == Severity::Warning)
-                .map(|x| one_line(&f.path, x))
+                .map(|x| one_line(&terminal_safe(&f.path), x))
                 .collect();
             if !warnings.is_empty() && f.report.is_valid() {
                 case.set_system_out(warnings.join("\n"));
@@ -189,7 +184,29 @@ pub fn one_line(path: &str, f: &Finding) -> String {
     )
 }
 
-fn render_finding(renderer: &Renderer, file: &FileResult, f: &Finding) -> String {
+/// A name as it may reach a terminal: control characters (an ESC starts a colour or
+/// a cursor move) and bidirectional overrides (which reorder what is shown) are written
+/// as `\u{…}` escapes. File names can hold any of them.
+pub fn terminal_safe(name: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !name.chars().any(unsafe_char) {
+        return Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn render_finding(renderer: &Renderer, file: &FileResult, index: usize) -> String {
+    let f = &file.report.findings[index];
+    let excerpt = file.excerpts.get(index).and_then(Option::as_ref);
     let level = match f.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
@@ -198,81 +215,50 @@ fn render_finding(renderer: &Renderer, file: &FileResult, f: &Finding) -> String
         Some(k) => format!("{} ({k})", f.message),
         None => f.message.clone(),
     };
-    // Control characters (NUL and friends) would garble a terminal: show them as �.
-    let source: String = String::from_utf8_lossy(&file.source)
-        .chars()
-        .map(|c| {
-            if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let span = span_of(&source, f.line, f.column);
-    // annotate-snippets appends line:column to the origin itself.
-    let origin = if span.is_some() {
-        file.path.clone()
-    } else {
-        format!("{}:{}:{}", file.path, f.line, f.column)
-    };
+    let path = terminal_safe(&file.path);
     let label = f.path.clone().unwrap_or_default();
     let hint = f.hint.clone().unwrap_or_default();
     let mut msg = level.title(&title).id(&f.rule);
-    if let Some((start, end)) = span {
+    // Line 0: the finding is about the whole document.
+    let location = if f.line == 0 {
+        path.to_string()
+    } else {
+        format!("{path}:{}:{}", f.line, f.column)
+    };
+    if let Some(ex) = excerpt {
+        // annotate-snippets appends line:column to the origin itself.
         msg = msg.snippet(
-            Snippet::source(&source)
-                .origin(&origin)
-                .line_start(1)
-                .fold(true)
-                .annotation(level.span(start..end).label(&label)),
+            Snippet::source(&ex.text)
+                .origin(&path)
+                .line_start(ex.line as usize)
+                .annotation(level.span(ex.span.clone()).label(&label)),
         );
     } else {
-        msg = msg.footer(Level::Note.title(&origin));
+        msg = msg.footer(Level::Note.title(&location));
     }
     if !hint.is_empty() {
         msg = msg.footer(Level::Help.title(&hint));
     }
     let rendered = renderer.render(msg).to_string();
-    rendered
-}
-
-/// Byte range to underline: from the column to the end of the tag (or of the line).
-fn span_of(source: &str, line: u32, column: u32) -> Option<(usize, usize)> {
-    if line == 0 {
-        return None;
+    match excerpt {
+        // annotate-snippets counts the column within the excerpt; where the line was
+        // cut on the left, the document's column is another.
+        Some(ex) => {
+            let shown = ex.text[..ex.span.start].chars().count() + 1;
+            if shown == ex.column as usize {
+                return rendered;
+            }
+            let wrong = format!("{path}:{}:{shown}", ex.line);
+            let right = format!("{path}:{}:{}", ex.line, ex.column);
+            rendered
+                .lines()
+                .map(|l| match l.strip_suffix(&wrong) {
+                    Some(head) if l.contains("-->") => Cow::Owned(format!("{head}{right}")),
+                    _ => Cow::Borrowed(l),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        None => rendered,
     }
-    let line_start = if line == 1 {
-        0
-    } else {
-        source
-            .match_indices('\n')
-            .nth(line as usize - 2)
-            .map(|(i, _)| i + 1)?
-    };
-    let line_end = source[line_start..]
-        .find('\n')
-        .map_or(source.len(), |i| line_start + i);
-    let text = &source[line_start..line_end];
-    let col_byte = text
-        .char_indices()
-        .nth(column.saturating_sub(1) as usize)
-        .map_or(0, |(i, _)| i);
-    let start = line_start + col_byte;
-    let rest = &source[start..line_end];
-    // Underline the element's name (`<personnummer`), not its attributes.
-    let len = if rest.starts_with('<') {
-        rest.find(|c: char| c.is_whitespace() || c == '>')
-            .map_or(rest.len(), |i| {
-                if rest.as_bytes()[i] == b'>' {
-                    i + 1
-                } else {
-                    i
-                }
-            })
-    } else {
-        rest.trim_end().len()
-    };
-    let end = start + len.max(1).min(line_end.saturating_sub(start).max(1));
-    Some((start, end.min(source.len()).max(start)))
 }

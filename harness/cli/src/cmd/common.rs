@@ -1,4 +1,4 @@
-//! Shared plumbing: schema set resolution, the data directory, input collection.
+//! Shared plumbing: schema set resolution, the data directory.
 
 use crate::exit::ExpectedError;
 use anyhow::Context;
@@ -56,71 +56,6 @@ pub fn validator(choice: Option<&str>, opts: ValidatorOptions) -> anyhow::Result
     let set = schema_set(choice)?;
     let id = set.id.clone();
     Validator::new(set, opts).with_context(|| format!("failed to compile schema set `{id}`"))
-}
-
-/// One input document.
-#[derive(Debug)]
-pub enum Input {
-    Stdin,
-    File(PathBuf),
-}
-
-impl Input {
-    pub fn display(&self) -> String {
-        match self {
-            Input::Stdin => "<stdin>".into(),
-            Input::File(p) => p.display().to_string(),
-        }
-    }
-    pub fn read(&self) -> std::io::Result<Vec<u8>> {
-        match self {
-            Input::Stdin => {
-                let mut v = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut v)?;
-                Ok(v)
-            }
-            Input::File(p) => std::fs::read(p),
-        }
-    }
-}
-
-/// Expands paths: `-` is stdin, directories are searched recursively for `*.xml`
-/// (sorted, so output order is stable).
-pub fn collect_inputs(paths: &[String]) -> anyhow::Result<Vec<Input>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p == "-" {
-            out.push(Input::Stdin);
-            continue;
-        }
-        let path = PathBuf::from(p);
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", path.display())))?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(&path, &mut files)
-                .map_err(|e| ExpectedError::Io(format!("cannot list {}: {e}", path.display())))?;
-            files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-            out.extend(files.into_iter().map(Input::File));
-        } else {
-            out.push(Input::File(path));
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let ty = entry.file_type()?;
-        let p = entry.path();
-        if ty.is_dir() {
-            walk(&p, out)?;
-        } else if ty.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// Parses `YYYY-MM-DD`.

@@ -1,11 +1,11 @@
-//! `eioa validate`: files, directories (recursive `*.xml`) and stdin, in parallel.
+//! `eioa validate`: arguments to [`eioa_validate::input`], results to the chosen format.
 
 use super::common;
 use crate::exit::{ExpectedError, Outcome};
-use eioa_report::validation::{FileResult, ValidationRun};
+use eioa_report::validation::{terminal_safe, ValidationRun};
+use eioa_validate::input::{self, InputError};
 use eioa_validate::{ValidatorOptions, DEFAULT_MAX_BYTES};
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
@@ -62,65 +62,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             today: args.today,
         },
     )?;
-    let inputs = common::collect_inputs(&args.paths)?;
+    let inputs = input::collect(&args.paths).map_err(io_error)?;
     let threads = args
         .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, inputs.len().max(1));
-    // Each worker reads and validates its own files, so reading is parallel too. The
-    // source is kept only when there is something to show from it.
-    let check = |input: &common::Input| -> Result<FileResult, String> {
-        let bytes = input
-            .read()
-            .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-        let report = validator.validate(&bytes);
-        let source = if report.findings.is_empty() {
-            Vec::new()
-        } else {
-            bytes
-        };
-        Ok(FileResult {
-            path: input.display(),
-            source,
-            report,
-        })
-    };
-    let mut results: Vec<Option<Result<FileResult, String>>> = Vec::new();
-    results.resize_with(inputs.len(), || None);
-    if threads == 1 {
-        for (slot, input) in results.iter_mut().zip(&inputs) {
-            *slot = Some(check(input));
-        }
-    } else {
-        let next = AtomicUsize::new(0);
-        let shared = std::sync::Mutex::new(&mut results);
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| {
-                    let mut local = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(input) = inputs.get(i) else { break };
-                        local.push((i, check(input)));
-                    }
-                    if let Ok(mut r) = shared.lock() {
-                        for (i, res) in local {
-                            r[i] = Some(res);
-                        }
-                    }
-                });
-            }
-        });
-    }
-    // An unreadable file is an I/O error (exit 2), not a finding.
-    let mut files = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Some(Ok(f)) => files.push(f),
-            Some(Err(e)) => return Err(ExpectedError::Io(e).into()),
-            None => return Err(ExpectedError::Io("a worker thread stopped early".into()).into()),
-        }
-    }
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // An input that cannot be read is an I/O error (exit 2), not a finding.
+    let files = input::validate_all(&validator, &inputs, threads).map_err(io_error)?;
     let run = ValidationRun {
         tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
         schema_set: validator.info().clone(),
@@ -145,4 +92,17 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Findings
     })
+}
+
+fn io_error(e: InputError) -> anyhow::Error {
+    let what = match e {
+        InputError::Read { .. } => "cannot read",
+        InputError::List { .. } => "cannot list",
+    };
+    ExpectedError::Io(format!(
+        "{what} {}: {}",
+        terminal_safe(e.path()),
+        e.io_error()
+    ))
+    .into()
 }

@@ -1,0 +1,387 @@
+//! `eioa validate` within bounds (issue 11, items 2, 4 and 5): what it reads, what it
+//! walks, and what it prints. Each test runs the real binary.
+
+use super::{root, text, TODAY};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// An address-space limit for the child: an unbounded read (or keeping every input)
+/// cannot fit in it, a bounded run fits many times over.
+const ADDRESS_SPACE: u64 = 512 << 20;
+
+struct Run {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+/// Runs `eioa` in `dir` with a deadline, optionally under an address-space limit
+/// (through util-linux's `prlimit`), with stdout and stderr in files so that a large
+/// output cannot stall the child.
+fn run(dir: &Path, args: &[&str], stdin: Stdio, limit: Option<u64>, as_user: bool) -> Run {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let err = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = match limit {
+        Some(bytes) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--as={bytes}"))
+                .arg("--")
+                .arg(env!("CARGO_BIN_EXE_eioa"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_eioa")),
+    };
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("EIOA_SCHEMA_DIR")
+        .stdin(stdin)
+        .stdout(out.reopen().unwrap())
+        .stderr(err.reopen().unwrap());
+    if as_user {
+        // `nobody`: permissions that root ignores apply to it.
+        cmd.uid(65534).gid(65534);
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("run eioa (prlimit comes with util-linux)");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("eioa {args:?} did not finish in time");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code(),
+        stdout: std::fs::read(out.path()).unwrap(),
+        stderr: text(&std::fs::read(err.path()).unwrap()),
+    }
+}
+
+fn faq_as_printed() -> Vec<u8> {
+    std::fs::read(root().join("fixtures/faq/faq-example-as-printed.xml")).unwrap()
+}
+
+#[test]
+fn oversized_inputs_are_never_read_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big");
+    std::fs::create_dir(&big).unwrap();
+    // Sparse: 200 MB each without using the disk.
+    for i in 0..5 {
+        let f = std::fs::File::create(big.join(format!("f{i}.xml"))).unwrap();
+        f.set_len(200 << 20).unwrap();
+    }
+    let limit = Some(ADDRESS_SPACE);
+    let args = |extra: &str| ["validate", "--threads", "2", TODAY, extra].map(String::from);
+    let cases: [(&str, Stdio, &str, usize); 4] = [
+        (
+            "/dev/zero",
+            Stdio::null(),
+            "more than 1048576 bytes (the limit; it was not read further)",
+            1,
+        ),
+        (
+            "-",
+            Stdio::from(std::fs::File::open("/dev/zero").unwrap()),
+            "more than 1048576 bytes",
+            1,
+        ),
+        ("big/f0.xml", Stdio::null(), "is 209715200 bytes", 1),
+        ("big", Stdio::null(), "is 209715200 bytes", 5),
+    ];
+    for (input, stdin, message, files) in cases {
+        let a = args(input);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = run(tmp.path(), &a, stdin, limit, false);
+        let out = text(&o.stdout);
+        assert_eq!(o.code, Some(1), "{input}: {out}{}", o.stderr);
+        assert_eq!(
+            out.matches("error[EIOA-X004]").count(),
+            files,
+            "{input}: {out}"
+        );
+        assert_eq!(out.matches(message).count(), files, "{input}: {out}");
+        assert!(
+            out.contains(&format!("checked {files} file")),
+            "{input}: {out}"
+        );
+    }
+}
+
+/// A document on one line, 1 MB long, with its findings half a megabyte in.
+fn one_line_document() -> String {
+    let src = String::from_utf8(faq_as_printed()).unwrap();
+    let mut lines = src.lines();
+    let decl = lines.next().unwrap();
+    let body: String = lines.map(str::trim).collect();
+    let pad = format!("<!--{}-->", "a".repeat(500_000));
+    let open = body.find('>').unwrap() + 1;
+    let close = body.rfind("</").unwrap();
+    format!(
+        "{decl}{}{pad}{}{pad}{}",
+        &body[..open],
+        &body[open..close],
+        &body[close..]
+    )
+}
+
+#[test]
+fn a_long_line_is_quoted_around_the_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = one_line_document();
+    assert!(doc.len() > 1_000_000 && !doc.contains('\n'));
+    std::fs::write(tmp.path().join("one-line.xml"), &doc).unwrap();
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "one-line.xml"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let out = text(&o.stdout);
+    let findings = out.matches("\n --> one-line.xml:1:").count();
+    assert!(findings >= 3, "{out}");
+    assert!(
+        out.len() < findings * 2048,
+        "{} bytes for {findings} findings",
+        out.len()
+    );
+    // The column is the document's, not the excerpt's.
+    let column = doc[..doc.find("<personnummer>").unwrap()].chars().count() + 1;
+    assert!(
+        out.contains(&format!(" --> one-line.xml:1:{column}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("<personnummer>YYYYMMDDXXXX</personnummer>"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_million_attributes_print_little() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut doc = String::from("<r");
+    for i in 0..1_000_000 {
+        doc.push_str(&format!(" a{i}=\"{i}\""));
+    }
+    doc.push_str("/>");
+    std::fs::write(tmp.path().join("attributes.xml"), &doc).unwrap();
+    let o = run(
+        tmp.path(),
+        &[
+            "validate",
+            TODAY,
+            "--max-bytes",
+            "30000000",
+            "attributes.xml",
+        ],
+        Stdio::null(),
+        None,
+        false,
+    );
+    let out = text(&o.stdout);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(out.contains("error[EIOA-X008]"), "{out}");
+    assert!(out.len() < 4096, "{} bytes", out.len());
+}
+
+#[test]
+fn many_documents_with_findings_are_not_kept_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let doc = one_line_document();
+    for i in 0..40 {
+        std::fs::write(docs.join(format!("d{i:02}.xml")), &doc).unwrap();
+    }
+    let o = run(
+        tmp.path(),
+        &["validate", "--threads", "2", TODAY, "docs"],
+        Stdio::null(),
+        Some(ADDRESS_SPACE),
+        false,
+    );
+    let out = text(&o.stdout);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(out.contains("checked 40 files"), "{}", o.stderr);
+}
+
+fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[test]
+fn symlinked_files_and_directories_are_followed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (docs, shared, elsewhere) = (
+        tmp.path().join("docs"),
+        tmp.path().join("shared"),
+        tmp.path().join("elsewhere"),
+    );
+    for d in [&docs, &shared, &elsewhere] {
+        std::fs::create_dir(d).unwrap();
+    }
+    std::fs::write(elsewhere.join("faq.xml"), faq_as_printed()).unwrap();
+    std::fs::copy(
+        root().join("fixtures/valid/egen-foretagare.xml"),
+        shared.join("inner.xml"),
+    )
+    .unwrap();
+    symlink("../elsewhere/faq.xml", docs.join("link.xml"));
+    symlink("../shared", docs.join("sub"));
+    symlink("../shared", docs.join("sub2"));
+    // Loops: back to the walk's root, and to itself.
+    symlink("../docs", shared.join("back"));
+    symlink(".", shared.join("self"));
+    // A dangling link that is not an .xml file is nothing to validate.
+    symlink("nowhere", docs.join("notes"));
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "--format", "json", "docs"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["docs/link.xml", "docs/sub/inner.xml"]);
+    assert_eq!(v["files"][0]["valid"], false);
+}
+
+#[test]
+fn a_dangling_xml_link_is_an_io_error_under_its_own_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::write(docs.join("a.xml"), faq_as_printed()).unwrap();
+    symlink("gone.xml", docs.join("b.xml"));
+    let o = run(
+        tmp.path(),
+        &["validate", "docs"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(o.code, Some(2), "{}", text(&o.stdout));
+    assert!(
+        o.stderr.contains("cannot read docs/b.xml: No such file"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn an_unreadable_subdirectory_is_named_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    let locked = docs.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::write(docs.join("a.xml"), faq_as_printed()).unwrap();
+    std::fs::write(locked.join("b.xml"), faq_as_printed()).unwrap();
+    let mode = |p: &PathBuf, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode(&tmp.path().to_path_buf(), 0o755);
+    mode(&docs, 0o755);
+    mode(&locked, 0o000);
+    // Root reads a mode-000 directory anyway: then the child runs as `nobody`.
+    let as_user = std::fs::read_dir(&locked).is_ok();
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "docs"],
+        Stdio::null(),
+        None,
+        as_user,
+    );
+    mode(&locked, 0o755);
+    assert_eq!(o.code, Some(2), "{}", text(&o.stdout));
+    assert!(
+        o.stderr
+            .contains("cannot list docs/locked: Permission denied"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn control_characters_in_file_names_are_escaped_for_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let name = "\u{1b}[31mred\u{202e}.xml";
+    std::fs::write(docs.join(name), faq_as_printed()).unwrap();
+    let esc = |b: &[u8]| b.contains(&0x1b) || text(b).contains('\u{202e}');
+
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "docs"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(!esc(&o.stdout), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains(" --> docs/\\u{1b}[31mred\\u{202e}.xml:5:5\n"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "--format", "junit", "docs"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert!(!esc(&o.stdout), "{}", text(&o.stdout));
+
+    // JSON keeps the real name, escaped as JSON escapes it.
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "--format", "json", "docs"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert!(!o.stdout.contains(&0x1b), "{}", text(&o.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["path"], format!("docs/{name}"));
+
+    // Error messages too.
+    std::fs::remove_file(docs.join(name)).unwrap();
+    symlink("gone", docs.join(name));
+    let o = run(
+        tmp.path(),
+        &["validate", "docs"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(o.code, Some(2));
+    assert!(!esc(o.stderr.as_bytes()), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("cannot read docs/\\u{1b}[31mred\\u{202e}.xml"),
+        "{}",
+        o.stderr
+    );
+}
