@@ -343,6 +343,17 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<String> 
                 [0xEF, 0xBB, 0xBF, rest @ ..] => rest,
                 _ => bytes,
             };
+            // The declaration is read, just not trusted: say which one it was too.
+            if let DecodeError::NotAscii { label, .. } | DecodeError::Utf8UnderOther { label, .. } =
+                &e
+            {
+                out.push(whole(
+                    "EIOA-X007",
+                    Severity::Warning,
+                    format!("the document declares encoding=\"{label}\""),
+                    "encode notifications as UTF-8",
+                ));
+            }
             out.push(decode_finding(body, e));
             return None;
         }
