@@ -1,8 +1,10 @@
 //! Redaction of personal data in anything shown from a real exchange (reports,
 //! journals): identity numbers keep their date part and lose the last four digits,
 //! person names shrink to initials, addresses are dropped, the base64 payload is
-//! decoded and redacted in place, and other base64 blobs (signatures, OCSP
-//! responses, which hold the signer's certificate data) are elided.
+//! decoded and redacted in place, other base64 blobs (signatures, OCSP
+//! responses, which hold the signer's certificate data) are elided, and comments
+//! keep only their place: their text is free text, where names cannot be told
+//! apart from other words.
 //!
 //! Stores keep what was sent, byte for byte; redaction happens when it is shown.
 //! Journals hold whatever clients sent, so the input may be any text: the scanner
@@ -251,9 +253,14 @@ fn markup_at<'a>(xml: &'a str, pos: usize, last: &LastEnds) -> Option<(Markup<'a
         return None;
     }
     if let Some(body) = s.strip_prefix("<!--") {
-        last.comment.filter(|&l| l >= pos + 4)?;
-        let end = body.find("-->")?;
-        return Some((Markup::Other, pos + 4 + end + 3));
+        // An unterminated comment runs to the end of the input, as a parser reads
+        // it: what follows is comment text, elided with it.
+        let end = last
+            .comment
+            .filter(|&l| l >= pos + 4)
+            .and_then(|_| body.find("-->"))
+            .map_or(xml.len(), |e| pos + 4 + e + 3);
+        return Some((Markup::Other, end));
     }
     if let Some(body) = s.strip_prefix("<![CDATA[") {
         last.cdata.filter(|&l| l >= pos + 9)?;
@@ -349,7 +356,7 @@ fn flush(out: &mut String, xml: &str, run: &mut Vec<Piece>, kind: Kind, depth: u
     let mut placed = false;
     for p in run.drain(..) {
         match p {
-            Piece::Other((a, z)) => out.push_str(&redact_markup(&xml[a..z], kind, depth)),
+            Piece::Other((a, z)) => out.push_str(&redact_markup(&xml[a..z])),
             Piece::Text((a, z)) => {
                 let raw = &xml[a..z];
                 match &replacement {
@@ -440,25 +447,28 @@ fn elided(value: &str, what: &str) -> String {
     }
 }
 
-/// Comments keep their place but not their personal data: in a name, address,
-/// identity or binary element their text is redacted as the element's value,
-/// elsewhere as markup (commented-out elements are common). Processing
-/// instructions and declarations only have identity numbers masked.
-fn redact_markup(raw: &str, kind: Kind, depth: usize) -> String {
-    let Some(inner) = raw.strip_prefix("<!--").and_then(|r| r.strip_suffix("-->")) else {
+/// Comments keep their place but lose their content, wherever they are: a comment
+/// is free text (`<!-- Anna Andersson 19900101-1234 -->`), and which words in free
+/// text are names cannot be known, so masking identity numbers alone would leave
+/// the names. Blank comments stay as they are. Processing instructions and
+/// declarations only have identity numbers masked.
+fn redact_markup(raw: &str) -> String {
+    let Some(rest) = raw.strip_prefix("<!--") else {
         return mask_identity_numbers(raw);
     };
-    let redacted = match kind {
-        Kind::Other | Kind::Payload if depth >= MAX_NESTING => {
-            Some(elided(inner, "nested too deep"))
-        }
-        Kind::Other | Kind::Payload => Some(redact_at(inner, depth + 1)),
-        _ if inner.trim().is_empty() => None,
-        _ => redact_value(kind, inner.trim(), true, depth).map(|r| format!(" {r} ")),
+    let (inner, terminated) = match rest.strip_suffix("-->") {
+        Some(inner) => (inner, true),
+        None => (rest, false),
     };
-    match redacted {
-        Some(r) if r != inner => format!("<!--{r}-->"),
-        _ => raw.to_string(),
+    if inner.trim().is_empty() {
+        return raw.to_string();
+    }
+    // No `--` inside, so the result is still a comment.
+    let n = inner.chars().count();
+    if terminated {
+        format!("<!-- [comment of {n} characters elided] -->")
+    } else {
+        format!("<!-- [unterminated comment of {n} characters elided]")
     }
 }
 
@@ -763,7 +773,7 @@ mod tests {
     fn names_after_comments_and_processing_instructions_are_redacted() {
         assert_eq!(
             redact_xml("<efternamn><!-- c -->Testsson</efternamn>"),
-            "<efternamn><!-- c. -->T.</efternamn>"
+            "<efternamn><!-- [comment of 3 characters elided] -->T.</efternamn>"
         );
         assert_eq!(
             redact_xml("<fornamn><?pi x?>Tolvan</fornamn>"),
@@ -786,9 +796,8 @@ mod tests {
         );
         let r = redact_xml("<fornamn><b>Tolvan</b> Test</fornamn>");
         assert_eq!(r, "<fornamn><b>T.</b> T.</fornamn>");
-        // Commented-out elements, and markup quoted as text in CDATA or a fault.
+        // Markup quoted as text in CDATA or a fault.
         for x in [
-            "<!-- <fornamn>Tolvan</fornamn> <personnummer>194001019802</personnummer> -->",
             "<x><![CDATA[<fornamn>Tolvan</fornamn><personnummer>194001019802</personnummer>]]></x>",
             "<faultstring>bad &lt;fornamn&gt;Tolvan&lt;/fornamn&gt; in \
              &lt;personnummer&gt;194001019802&lt;/personnummer&gt;</faultstring>",
@@ -797,6 +806,45 @@ mod tests {
             assert!(!r.contains("Tolvan") && !r.contains("9802"), "{r}");
             assert!(r.contains("T.") && r.contains("19400101****"), "{r}");
         }
+    }
+
+    #[test]
+    fn comments_lose_their_content_wherever_they_are() {
+        // Names in free text cannot be recognised: the whole comment goes.
+        for (x, want) in [
+            (
+                "<!-- Anna Andersson 19900101-1234 -->",
+                "<!-- [comment of 30 characters elided] -->",
+            ),
+            (
+                "<rot><!--Anna Andersson--><a>1</a></rot>",
+                "<rot><!-- [comment of 14 characters elided] --><a>1</a></rot>",
+            ),
+            (
+                "<!-- <fornamn>Tolvan</fornamn> <personnummer>194001019802</personnummer> -->",
+                "<!-- [comment of 69 characters elided] -->",
+            ),
+            // Unterminated: a parser reads the rest as comment text.
+            (
+                "<a>x</a><!-- Anna Andersson <b>y</b>",
+                "<a>x</a><!-- [unterminated comment of 24 characters elided]",
+            ),
+            // Blank comments carry nothing.
+            ("<a><!-- --></a>", "<a><!-- --></a>"),
+        ] {
+            assert_eq!(redact_xml(x), want, "{x}");
+        }
+        // In a payload, as `tx show` and reports show a request.
+        let payload = "<?xml version=\"1.0\"?>\n<!-- Anna Andersson 19900101-1234 -->\n\
+                       <AnmalanFranArbetsgivare><id>x</id><!-- Anna --></AnmalanFranArbetsgivare>";
+        let env = format!(
+            "<s:Body><x:anmalanfranarbetsgivare>{}</x:anmalanfranarbetsgivare></s:Body>",
+            B64.encode(payload)
+        );
+        let r = redact_xml(&env);
+        assert!(r.contains("decoded and redacted"), "{r}");
+        assert!(!r.contains("Anna") && !r.contains("Andersson"), "{r}");
+        assert!(!r.contains("1990") && !r.contains("1234"), "{r}");
     }
 
     #[test]
@@ -879,7 +927,7 @@ mod tests {
         );
         assert_eq!(
             redact_xml("<personnummer>1940<!-- c -->01019802</personnummer>"),
-            "<personnummer>19400101****<!-- c --></personnummer>"
+            "<personnummer>19400101****<!-- [comment of 3 characters elided] --></personnummer>"
         );
         assert_eq!(
             redact_xml("<personnummer><![CDATA[194001019802]]></personnummer>"),
@@ -1158,6 +1206,29 @@ mod properties {
             prop_assert!(r.contains("5560000001"), "{r}");
             prop_assert!(r.contains("4a8db4b8-bc29-4406-901c-123456789012"), "{r}");
             prop_assert_eq!(c.placement != 0, r.contains("decoded and redacted"), "{}", r);
+        }
+
+        #[test]
+        fn nothing_in_a_comment_survives(
+            c in case(),
+            name in name(),
+            pnr in identity_number(),
+            dashed in any::<bool>(),
+            at in 0usize..4,
+        ) {
+            let number = if dashed { format!("{}-{}", &pnr[..8], &pnr[8..]) } else { pnr.clone() };
+            let comment = format!("<!-- {name} {number} -->");
+            let doc = document(&c, "UTF-8");
+            // In the prolog, after the root's start tag, inside an element, at the end.
+            let pos = match at {
+                0 => doc.find("?>").unwrap() + 2,
+                1 => doc.find("<id>").or_else(|| doc.find("<a:id>")).unwrap(),
+                2 => doc.find("5560000001").unwrap(),
+                _ => doc.len(),
+            };
+            let r = redact_xml(&format!("{}{comment}{}", &doc[..pos], &doc[pos..]));
+            prop_assert!(name.chars().count() < 2 || !r.contains(name.as_str()), "{name:?} in {r}");
+            prop_assert!(!r.contains(&number), "{number} in {r}");
         }
 
         #[test]
