@@ -24,7 +24,10 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
 }
 
 fn text(dir: &Path, name: &str) -> String {
-    String::from_utf8(read(dir, name)).unwrap().trim().to_string()
+    String::from_utf8(read(dir, name))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -53,7 +56,12 @@ fn canonical_forms_match_independent_implementations() {
         let expected = read(&dir, "expected.c14n");
         let sha = text(&dir, "expected.sha256");
         // The stored hash belongs to the stored bytes (both came from outside).
-        assert_eq!(hex::encode(Sha256::digest(&expected)), sha, "{}", dir.display());
+        assert_eq!(
+            hex::encode(Sha256::digest(&expected)),
+            sha,
+            "{}",
+            dir.display()
+        );
         match canonicalize(&read(&dir, "input.xml"), Select::Document) {
             Ok(ours) if ours == expected => {}
             Ok(ours) => failures.push(format!(
