@@ -624,7 +624,7 @@ async fn handle(
     .await;
     let response = match asked {
         Ok((response, verdict)) => {
-            if let Verdict::Accepted { tx_id } = &verdict {
+            if let Verdict::Accepted { tx_id, .. } = &verdict {
                 rec.tx_id = Some(tx_id.clone());
             }
             rec.verdict = Some(verdict);

@@ -19,6 +19,7 @@ pub fn outcome(r: &Record) -> String {
             format!("SignatureValidationError:{rule}")
         }
         Some(eioa_fk::Verdict::Rejected { rule, .. }) => format!("rejected:{rule}"),
+        Some(eioa_fk::Verdict::ServerFault { rule, .. }) => format!("server-fault:{rule}"),
         Some(eioa_fk::Verdict::Served { what }) => format!("served:{what}"),
         None => "transport".into(),
     }

@@ -4,6 +4,7 @@
 //! change here.
 
 pub mod docs;
+pub mod resend;
 pub mod rules;
 
 use eioa_validate::Validator;
@@ -47,8 +48,12 @@ pub struct HttpResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
 pub enum Verdict {
-    /// Accepted: FK's transaction id.
-    Accepted { tx_id: String },
+    /// Accepted: FK's transaction id, and what FK would look at by hand (`FK-W…`).
+    Accepted {
+        tx_id: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<Warning>,
+    },
     /// `XmlValidationError` fault.
     XmlValidationError { rule: String, message: String },
     /// `SignatureValidationError` fault.
@@ -59,8 +64,18 @@ pub enum Verdict {
         status: u16,
         message: String,
     },
+    /// The service itself failed (its schema set does not compile): a `Server` fault,
+    /// never blamed on the client's request.
+    ServerFault { rule: String, message: String },
     /// A document was served (WSDL, schema, health).
     Served { what: String },
+}
+
+/// Something FK accepts but would handle by hand: a rule `FK-W…` and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub rule: String,
+    pub message: String,
 }
 
 /// Default body limit: 1 MiB, far above a real request (a few KB).
@@ -68,6 +83,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 
 /// How many signatures FK remembers for the one-notification-per-signature rule.
 pub const DEFAULT_SIGNATURE_MEMORY: usize = 100_000;
+
+/// How many notification ids FK remembers, with their payload's hash, for FK-W001.
+pub const DEFAULT_RESEND_MEMORY: usize = 100_000;
 
 /// What FK's behaviour depends on.
 #[derive(Debug, Clone)]
@@ -86,6 +104,8 @@ pub struct FkConfig {
     pub max_body_bytes: usize,
     /// Bound on the remembered signatures (oldest forgotten first).
     pub signature_memory: usize,
+    /// Bound on the remembered notification ids (least recently sent forgotten first).
+    pub resend_memory: usize,
 }
 
 impl FkConfig {
@@ -99,6 +119,7 @@ impl FkConfig {
             base_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             signature_memory: DEFAULT_SIGNATURE_MEMORY,
+            resend_memory: DEFAULT_RESEND_MEMORY,
         }
     }
 }
@@ -108,6 +129,7 @@ impl FkConfig {
 pub struct Fk {
     config: FkConfig,
     seen: sig::SeenSignatures,
+    sent: resend::ResendMemory,
 }
 
 /// One rule firing: the rule and a concise message.
@@ -129,7 +151,8 @@ impl Refusal {
 impl Fk {
     pub fn new(config: FkConfig) -> Self {
         let seen = sig::SeenSignatures::new(config.signature_memory);
-        Fk { config, seen }
+        let sent = resend::ResendMemory::new(config.resend_memory);
+        Fk { config, seen, sent }
     }
 
     pub fn config(&self) -> &FkConfig {

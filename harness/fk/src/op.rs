@@ -1,7 +1,8 @@
 //! The SOAP operation: envelope, payload and signature checks, then the answer.
 
+use crate::resend::Resend;
 use crate::rules::{self, Answer};
-use crate::{sig, text, Fk, HttpResponse, Refusal, Verdict};
+use crate::{sig, text, Fk, HttpResponse, Refusal, Verdict, Warning};
 use eioa_model::soap::{Fault, Request, Response, SoapError};
 use eioa_model::Notification;
 use eioa_validate::{Finding, Severity};
@@ -39,6 +40,17 @@ pub(crate) fn reject(r: Refusal) -> (HttpResponse, Verdict) {
             Fault::signature_validation("signature validation failed", message.clone()),
             Verdict::SignatureValidationError { rule, message },
         ),
+        // A warning rule never refuses; if one is ever passed here, the service is at
+        // fault, not the client.
+        Answer::ServerFault | Answer::AcceptedWithWarning => (
+            500,
+            Fault {
+                faultcode: "soap:Server".into(),
+                faultstring: message.clone(),
+                detail: None,
+            },
+            Verdict::ServerFault { rule, message },
+        ),
     };
     (soap(status, Response::Fault(fault).to_xml()), verdict)
 }
@@ -49,18 +61,18 @@ fn soap(status: u16, body: Vec<u8>) -> HttpResponse {
 
 pub(crate) fn operation(fk: &Fk, body: &[u8]) -> (HttpResponse, Verdict) {
     match checks(fk, body) {
-        Ok(tx_id) => {
+        Ok((tx_id, warnings)) => {
             let resp = Response::Accepted {
                 tx_id: tx_id.clone(),
             }
             .to_xml();
-            (soap(200, resp), Verdict::Accepted { tx_id })
+            (soap(200, resp), Verdict::Accepted { tx_id, warnings })
         }
         Err(r) => reject(r),
     }
 }
 
-fn checks(fk: &Fk, body: &[u8]) -> Result<String, Refusal> {
+fn checks(fk: &Fk, body: &[u8]) -> Result<(String, Vec<Warning>), Refusal> {
     envelope(fk, body)?;
     let request = Request::parse(body).map_err(soap_error)?;
     let notification = payload(fk, &request.payload)?;
@@ -76,7 +88,34 @@ fn checks(fk: &Fk, body: &[u8]) -> Result<String, Refusal> {
             ),
         )
     })?;
-    Ok(uuid::Uuid::new_v4().to_string())
+    let mut warnings = Vec::new();
+    if let Resend::Changed { previous_sha256 } = fk.sent.record(&notification.id, &request.payload)
+    {
+        warnings.push(changed_resend(&notification.id, &previous_sha256));
+    }
+    Ok((uuid::Uuid::new_v4().to_string(), warnings))
+}
+
+/// FK-W001's warning: the same id, other content.
+pub(crate) fn changed_resend(id: &str, previous_sha256: &str) -> Warning {
+    let rule = &rules::W001_CHANGED_RESEND;
+    Warning {
+        rule: rule.tag(),
+        message: format!(
+            "{}: notification {id} was sent before with other content (payload SHA-256 {previous_sha256}); FK accepts it, but a sent notification cannot be changed: a change needs a new id, and this one is handled manually",
+            rule.tag()
+        ),
+    }
+}
+
+/// A finding that says the service's own schema set is broken, not the document.
+fn broken_schema_set(findings: &[&Finding]) -> Option<Refusal> {
+    findings.iter().find(|f| f.rule == "EIOA-S000").map(|f| {
+        Refusal::new(
+            &rules::I001_SCHEMA_SET,
+            format!("the service's schema set could not be used: {}", f.message),
+        )
+    })
 }
 
 /// The envelope against the SOAP 1.1 and Responder schemas.
@@ -90,6 +129,9 @@ fn envelope(fk: &Fk, body: &[u8]) -> Result<(), Refusal> {
     let Some(first) = blocking.first() else {
         return Ok(());
     };
+    if let Some(r) = broken_schema_set(&blocking) {
+        return Err(r);
+    }
     if first.message.contains(eioa_model::soap::SOAP12_ENV_NS) || body_mentions_soap12(body) {
         return Err(Refusal::new(
             &rules::E002_SOAP12_ENVELOPE,
@@ -147,6 +189,9 @@ fn payload(fk: &Fk, bytes: &[u8]) -> Result<Notification, Refusal> {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .collect();
+    if let Some(r) = broken_schema_set(&errors) {
+        return Err(r);
+    }
     if let Some(&first) = errors.first() {
         // On the same element a business rule says more than the schema's pattern
         // (`YYYYMMDDXXXX` is a placeholder, not just "not 12 digits").
@@ -184,4 +229,47 @@ fn describe(f: &Finding, total: usize) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eioa_model::soap::FaultDetail;
+
+    fn finding(rule: &str) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity: Severity::Error,
+            line: 0,
+            column: 0,
+            path: None,
+            message: format!("{rule} happened"),
+            hint: None,
+            kind: None,
+        }
+    }
+
+    /// EIOA-S000 (the schema set does not compile) is the service's failure: a Server
+    /// fault without detail, never the client's XmlValidationError.
+    #[test]
+    fn broken_schema_set_is_a_server_fault() {
+        let s001 = finding("EIOA-S001");
+        let s000 = finding("EIOA-S000");
+        assert_eq!(broken_schema_set(&[&s001]), None);
+        let refusal = broken_schema_set(&[&s001, &s000]).expect("S000 is noticed");
+        assert_eq!(refusal.rule.id, "FK-I001");
+        let (resp, verdict) = reject(refusal);
+        assert_eq!(resp.status, 500);
+        let Verdict::ServerFault { rule, message } = &verdict else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!(rule, "FK-I001(inferred)");
+        assert!(message.contains("EIOA-S000 happened"), "{message}");
+        let Ok(Response::Fault(f)) = Response::parse(&resp.body) else {
+            panic!("{}", String::from_utf8_lossy(&resp.body));
+        };
+        assert_eq!(f.code_local(), "Server");
+        assert_eq!(f.detail, None::<FaultDetail>);
+        assert!(f.faultstring.starts_with("FK-I001"), "{}", f.faultstring);
+    }
 }

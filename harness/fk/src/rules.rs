@@ -10,12 +10,31 @@ pub enum Answer {
     XmlValidationError,
     /// HTTP 500 with a `SignatureValidationError` fault.
     SignatureValidationError,
+    /// HTTP 500 with a `Server` fault and no `detail`: the service itself is broken, and
+    /// the client must not be told that its request is.
+    ServerFault,
+    /// No refusal: HTTP 200 with a tx-id, and the verdict carries a warning.
+    AcceptedWithWarning,
+}
+
+impl Answer {
+    /// How the docs name the answer: `404`, `XmlValidationError`, `Server fault`, `tx-id + warning`.
+    pub fn label(self) -> String {
+        match self {
+            Answer::Http(s) => s.to_string(),
+            Answer::XmlValidationError => "XmlValidationError".into(),
+            Answer::SignatureValidationError => "SignatureValidationError".into(),
+            Answer::ServerFault => "Server fault".into(),
+            Answer::AcceptedWithWarning => "tx-id + warning".into(),
+        }
+    }
 }
 
 /// One rule of FK's behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
-    /// Stable id: `FK-T…` transport, `FK-E…` envelope, `FK-X…` payload, `FK-S…` signature.
+    /// Stable id: `FK-T…` transport, `FK-E…` envelope, `FK-X…` payload, `FK-S…` signature,
+    /// `FK-W…` warnings on accepted requests, `FK-I…` the service's own failures.
     pub id: &'static str,
     /// What the rule checks, in one line.
     pub check: &'static str,
@@ -71,6 +90,8 @@ rules! {
     S006_REUSE = "FK-S006", SignatureValidationError, false, "the signature has not been used for another notification id";
     S007_OCSP = "FK-S007", SignatureValidationError, true, "the OCSP response parses, says good, and is for the signer's certificate";
     S008_DATE = "FK-S008", SignatureValidationError, true, "signaturdatum is not in the future";
+    W001_CHANGED_RESEND = "FK-W001", AcceptedWithWarning, false, "a notification id re-sent with different content is accepted, but a change needs a new id and is handled manually";
+    I001_SCHEMA_SET = "FK-I001", ServerFault, true, "the service's own schema set compiles (a broken set is the server's fault, never the client's)";
 }
 
 /// The rule with this id, if any.
@@ -91,7 +112,15 @@ mod tests {
         assert_eq!(ids.len(), n, "duplicate rule id");
         for r in ALL {
             assert!(r.id.len() == 7 && r.id.starts_with("FK-"), "{}", r.id);
-            assert!(matches!(&r.id[3..4], "T" | "E" | "X" | "S"), "{}", r.id);
+            assert!(
+                matches!(&r.id[3..4], "T" | "E" | "X" | "S" | "W" | "I"),
+                "{}",
+                r.id
+            );
+            let warns = r.id.starts_with("FK-W");
+            assert_eq!(warns, r.answer == Answer::AcceptedWithWarning, "{}", r.id);
+            let internal = r.id.starts_with("FK-I");
+            assert_eq!(internal, r.answer == Answer::ServerFault, "{}", r.id);
         }
     }
 

@@ -184,7 +184,7 @@ pub async fn run_stack(what: &str, client: impl FnOnce(&InProcessFk, &Path) -> C
 
     // 1. Valid: the stack reads the tx-id FK issued.
     assert_eq!(lines[0][..2], ["valid", "OK"], "{what}: {stdout}");
-    let Verdict::Accepted { tx_id } = &verdicts[0] else {
+    let Verdict::Accepted { tx_id, .. } = &verdicts[0] else {
         panic!("{what}: valid case was {:?}", verdicts[0])
     };
     assert_eq!(lines[0][2], tx_id, "{what} read the tx-id");

@@ -55,7 +55,7 @@ fn signed_request_with_generated_certificate_gets_a_tx_id_on_both_paths() {
                 .find(|r| r.tx_id.as_deref() == Some(tx))
                 .expect("tx-id journaled");
             assert_eq!(r.client_cert_sha256.as_deref(), Some(fp.as_str()));
-            assert!(matches!(&r.verdict, Some(Verdict::Accepted { tx_id }) if tx_id == tx));
+            assert!(matches!(&r.verdict, Some(Verdict::Accepted { tx_id, .. }) if tx_id == tx));
             assert_eq!(r.status, Some(200));
             assert!(!r.request.is_empty());
         }

@@ -6,8 +6,18 @@ use eioa_fk::Verdict;
 use eioa_model::soap::{Response, Signaturtyp};
 use eioa_sign::SignerSpec;
 
+/// Asserts a tx-id answer without warnings; returns the tx-id.
 #[track_caller]
 fn expect_accepted(out: &(eioa_fk::HttpResponse, Verdict)) -> String {
+    let (tx_id, warnings) = expect_accepted_with_warnings(out);
+    assert_eq!(warnings, vec![], "no warning expected");
+    tx_id
+}
+
+#[track_caller]
+fn expect_accepted_with_warnings(
+    out: &(eioa_fk::HttpResponse, Verdict),
+) -> (String, Vec<eioa_fk::Warning>) {
     let (resp, verdict) = out;
     assert_eq!(
         resp.status,
@@ -15,7 +25,7 @@ fn expect_accepted(out: &(eioa_fk::HttpResponse, Verdict)) -> String {
         "{verdict:?}: {}",
         String::from_utf8_lossy(&resp.body)
     );
-    let Verdict::Accepted { tx_id } = verdict else {
+    let Verdict::Accepted { tx_id, warnings } = verdict else {
         panic!("expected Accepted, got {verdict:?}")
     };
     match Response::parse(&resp.body) {
@@ -25,7 +35,47 @@ fn expect_accepted(out: &(eioa_fk::HttpResponse, Verdict)) -> String {
     let u = uuid::Uuid::parse_str(tx_id).expect("tx-id is a UUID");
     assert_eq!(u.get_version(), Some(uuid::Version::Random), "{tx_id}");
     assert_eq!(tx_id, &u.hyphenated().to_string(), "lowercase hyphenated");
-    tx_id.clone()
+    (tx_id.clone(), warnings.clone())
+}
+
+/// FK's FAQ: a sent notification cannot be changed; the same id with other content is
+/// accepted but handled manually. The stand-in answers with a tx-id and records FK-W001.
+#[test]
+fn same_id_with_changed_content_is_accepted_with_a_warning() {
+    let fk = trusting_fk();
+    let n = notification(20);
+    expect_accepted(&post_soap(&fk, &request_for(&n, vec![signed(&n)])));
+    let mut changed = n.clone();
+    changed.assistent.fornamn = "Annan".into();
+    let (_, warnings) = expect_accepted_with_warnings(&post_soap(
+        &fk,
+        &request_for(&changed, vec![signed(&changed)]),
+    ));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].rule, "FK-W001");
+    assert!(
+        warnings[0].message.contains(&n.id) && warnings[0].message.contains("new id"),
+        "{}",
+        warnings[0].message
+    );
+    // The changed content is now the latest: sending it again is a plain re-send.
+    expect_accepted(&post_soap(
+        &fk,
+        &request_for(&changed, vec![signed(&changed)]),
+    ));
+    // A refused request is not remembered: only accepted notifications count.
+    let mut refused = changed.clone();
+    refused.assistent.fornamn = "Tredje".into();
+    let mut bad = signed(&refused);
+    bad.signatur = b"not a signature".to_vec();
+    expect_sig_error(
+        &post_soap(&fk, &request_for(&refused, vec![bad])),
+        "FK-S002",
+    );
+    expect_accepted(&post_soap(
+        &fk,
+        &request_for(&changed, vec![signed(&changed)]),
+    ));
 }
 
 #[test]
