@@ -209,6 +209,8 @@ struct Texts {
     checks: &'static str,
     checks_note: &'static str,
     remedy: &'static str,
+    col_status: &'static str,
+    col_check: &'static str,
     client_cert: &'static str,
     client_intermediates: &'static str,
     server_chain: &'static str,
@@ -269,6 +271,8 @@ const EN: Texts = Texts {
     checks: "Checks",
     checks_note: "In the order they ran. Facts, findings and remedies are shown as the tool measured them.",
     remedy: "What to do",
+    col_status: "status",
+    col_check: "check: finding",
     client_cert: "Client certificate",
     client_intermediates: "Intermediate certificates the client presents",
     server_chain: "Server certificate chain",
@@ -329,6 +333,8 @@ const SV: Texts = Texts {
     checks: "Kontroller",
     checks_note: "I den ordning de kördes. Mätvärden, fynd och åtgärder visas på engelska, så som verktyget mätte dem.",
     remedy: "Åtgärd",
+    col_status: "status",
+    col_check: "kontroll: fynd",
     client_cert: "Klientcertifikat",
     client_intermediates: "Mellanliggande certifikat som klienten skickar",
     server_chain: "Serverns certifikatkedja",
@@ -649,7 +655,11 @@ pub fn to_markdown(t: &ConnectionTest, lang: Lang) -> String {
     }
 
     let _ = writeln!(s, "\n## {}\n\n{}\n", x.checks, x.checks_note);
-    let _ = writeln!(s, "| id | | | {} |\n|---|---|---|---|", x.remedy);
+    let _ = writeln!(
+        s,
+        "| id | {} | {} | {} |\n|---|---|---|---|",
+        x.col_status, x.col_check, x.remedy
+    );
     for c in &t.checks {
         let _ = writeln!(
             s,
@@ -684,9 +694,11 @@ pub fn to_markdown(t: &ConnectionTest, lang: Lang) -> String {
     }
     if !t.client_intermediates.is_empty() {
         let _ = writeln!(s, "\n### {}\n", x.client_intermediates);
-        for c in &t.client_intermediates {
+        for (i, c) in t.client_intermediates.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
             md_cert(&mut s, c, x);
-            s.push('\n');
         }
     }
     let _ = writeln!(s, "\n## {}\n", x.server_chain);
@@ -800,7 +812,8 @@ fn exchange_rows(e: &ExchangeSummary, lang: Lang) -> Vec<(&'static str, String)>
 }
 
 /// `junit.xml`: one test case per check (`warn` passes with the warning in its output,
-/// `skipped` is skipped), the level and verdict as suite properties.
+/// `skipped` is skipped), the level and verdict as suite properties, the exchange in the
+/// suite's output.
 pub fn to_junit(t: &ConnectionTest, lang: Lang) -> String {
     use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
     let (sentence, next) = verdict_lines(t, lang);
@@ -854,6 +867,23 @@ pub fn to_junit(t: &ConnectionTest, lang: Lang) -> String {
         case.set_system_out(out);
         suite.add_test_case(case);
     }
+    if let Some(e) = &t.exchange {
+        let x = texts(lang);
+        let mut out: String = exchange_rows(e, lang)
+            .into_iter()
+            .map(|(k, v)| format!("{k}: {v}\n"))
+            .collect();
+        let _ = write!(
+            out,
+            "\n{} ({}):\n{}\n\n{}:\n{}\n",
+            x.request,
+            if e.redacted { x.redacted } else { x.unredacted },
+            e.request,
+            x.response,
+            e.response
+        );
+        suite.set_system_out(out);
+    }
     report.add_test_suite(suite);
     report.to_string().unwrap_or_default()
 }
@@ -870,7 +900,7 @@ h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-
 h3{font-size:15px;margin:16px 0 6px}
 code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"Liberation Mono",monospace;font-size:13px}
 .meta{color:#57606a;margin:0 0 16px}
-.meta dt{display:inline;font-weight:600}.meta dd{display:inline;margin:0 16px 0 4px}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.meta dt{font-weight:600}dl.meta dd{margin:0;overflow-wrap:anywhere}
 #verdict{border:2px solid var(--tone);border-left-width:10px;border-radius:6px;padding:14px 18px;margin:12px 0 20px;background:var(--bg)}
 #verdict.good{--tone:var(--ok);--bg:#dafbe1}#verdict.partial{--tone:var(--warn);--bg:#fff8c5}#verdict.bad{--tone:var(--fail);--bg:#ffebe9}
 #verdict .level{font-size:24px;font-weight:700;color:var(--tone);margin:0}
@@ -894,7 +924,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:
 dl.facts dt{color:#57606a}dl.facts dd{margin:0;overflow-wrap:anywhere}
 .panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
 .panel{border:1px solid var(--line);border-radius:6px;padding:10px 14px;break-inside:avoid}
-.panel h3{margin-top:0}
+.panel h3:first-child{margin-top:0}.panel h3{margin:14px 0 4px}
 table.kv{border-collapse:collapse;width:100%;table-layout:fixed}
 table.kv th{width:34%;text-align:left;font-weight:600;color:#57606a;vertical-align:top;padding:3px 8px 3px 0}
 table.kv td{padding:3px 0;overflow-wrap:anywhere;vertical-align:top}
@@ -1056,6 +1086,29 @@ fn cert_table(c: &CertPanel, x: &Texts) -> Markup {
                     tr { th { (k) } td { (v) } }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eioa_client::connect::checks::CHECKS;
+
+    #[test]
+    fn every_documented_check_has_a_swedish_title() {
+        for c in CHECKS {
+            assert!(
+                SV_TITLES.iter().any(|(id, _)| *id == c.id),
+                "{} has no Swedish title in SV_TITLES",
+                c.id
+            );
+        }
+        for (id, _) in SV_TITLES {
+            assert!(
+                CHECKS.iter().any(|c| c.id == *id),
+                "SV_TITLES has {id}, which is not a check"
+            );
         }
     }
 }

@@ -1,0 +1,107 @@
+//! The connection report in a real browser (headless Chromium): the verdict banner and every
+//! check row are displayed, in English and in Swedish. Screenshots are kept under
+//! `target/browser/` for a person to look at.
+
+use std::path::PathBuf;
+
+use eioa_browser_test::fantoccini::Locator;
+use eioa_browser_test::Browser;
+use eioa_client::connect::ConnectionTest;
+use eioa_report::connect::{self, Lang};
+
+use crate::fixtures;
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("browser")
+}
+
+/// Opens the written report and checks what a person sees; saves `shot`.
+async fn check_displayed(browser: &Browser, test: &ConnectionTest, lang: Lang, shot: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    connect::write(dir.path(), test, lang, None).unwrap();
+    browser
+        .open_file(&dir.path().join("report.html"))
+        .await
+        .unwrap();
+    let c = browser.client();
+
+    let banner = c
+        .find(Locator::Id("verdict"))
+        .await
+        .expect("a verdict banner");
+    assert!(
+        banner.is_displayed().await.unwrap(),
+        "the verdict banner is hidden"
+    );
+    let text = banner.text().await.unwrap();
+    let level = connect::level_title(test.level, lang);
+    assert!(
+        text.contains(level),
+        "{lang}: banner {text:?} does not name the level {level:?}"
+    );
+
+    // Every check of the test, looked up by its id: a row left out, or hidden, fails.
+    let rows = c.find_all(Locator::Css("li.check")).await.unwrap();
+    assert_eq!(
+        rows.len(),
+        test.checks.len(),
+        "{lang}: rows shown vs checks run"
+    );
+    for check in &test.checks {
+        let row = c
+            .find(Locator::Css(&format!(
+                "li.check[data-check=\"{}\"]",
+                check.id
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("{lang}: no row for {}", check.id));
+        assert!(
+            row.is_displayed().await.unwrap(),
+            "{lang}: row {} is hidden",
+            check.id
+        );
+        let text = row.text().await.unwrap().to_lowercase();
+        assert!(
+            text.contains(&check.id.to_lowercase()),
+            "{lang}: row {} lacks its id: {text:?}",
+            check.id
+        );
+        let word = connect::status_word(check.status, lang);
+        assert!(
+            text.contains(word),
+            "{lang}: row {} lacks its status {word:?}: {text:?}",
+            check.id
+        );
+        assert!(text.contains(&connect::check_title(check, lang).to_lowercase()));
+    }
+    browser
+        .save_screenshot(&screenshot_dir().join(shot))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn report_is_displayed_in_english() {
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let answered = fixtures::answered(&"c".repeat(64));
+    check_displayed(&browser, &answered, Lang::En, "connect-report-en.png").await;
+    check_displayed(
+        &browser,
+        &fixtures::refused(),
+        Lang::En,
+        "connect-report-refused-en.png",
+    )
+    .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn report_is_displayed_in_swedish() {
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let answered = fixtures::answered(&"c".repeat(64));
+    check_displayed(&browser, &answered, Lang::Sv, "connect-report-sv.png").await;
+    browser.close().await;
+}

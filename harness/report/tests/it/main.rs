@@ -1,0 +1,6 @@
+//! eioa-report's integration tests.
+
+mod browser;
+mod connect;
+mod evidence;
+mod fixtures;
