@@ -1,5 +1,15 @@
-//! Exit codes: 0 all passed, 1 findings or failed checks, 2 usage, configuration or
-//! I/O error. A closed stdout (`eioa … | head`) ends quietly with 0.
+//! Exit codes, the same for every subcommand:
+//!
+//! | code | meaning |
+//! | --- | --- |
+//! | 0 | all passed |
+//! | 1 | findings: invalid documents, failed scenarios or checks, faults |
+//! | 2 | usage or configuration error |
+//! | 3 | I/O error: a file could not be read or written |
+//! | 4 | network: the host did not resolve or no TCP connection could be made |
+//! | 5 | TLS: the handshake failed, or a certificate was refused (either side's) |
+//!
+//! A closed stdout (`eioa … | head`) ends quietly with 0.
 
 use std::process::ExitCode;
 
@@ -10,6 +20,10 @@ pub enum Outcome {
     Success,
     /// The command ran and found problems (invalid documents, faults, surprises).
     Findings,
+    /// The command ran and could not reach the host (DNS, TCP).
+    Network,
+    /// The command ran and the TLS connection was refused (a certificate, the handshake).
+    Tls,
 }
 
 /// Errors the user can act on, each with its exit code.
@@ -17,7 +31,7 @@ pub enum Outcome {
 pub enum ExpectedError {
     /// Bad arguments or configuration.
     Usage(String),
-    /// A file or the network could not be used.
+    /// A file could not be read or written.
     Io(String),
 }
 
@@ -32,7 +46,8 @@ impl std::fmt::Display for ExpectedError {
 impl ExpectedError {
     pub fn process_exit_code(&self) -> u8 {
         match self {
-            ExpectedError::Usage(_) | ExpectedError::Io(_) => 2,
+            ExpectedError::Usage(_) => 2,
+            ExpectedError::Io(_) => 3,
         }
     }
 }
@@ -41,16 +56,38 @@ pub fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::Network) => ExitCode::from(4),
+        Ok(Outcome::Tls) => ExitCode::from(5),
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
             let code = e
                 .downcast_ref::<ExpectedError>()
-                .map_or(2, ExpectedError::process_exit_code);
+                .map_or_else(|| client_error_code(&e), ExpectedError::process_exit_code);
             eprintln!("error: {e:#}");
             ExitCode::from(code)
         }
+    }
+}
+
+/// An error without an [`ExpectedError`]: a client error from an exchange is network or TLS,
+/// anything else a configuration error.
+fn client_error_code(e: &anyhow::Error) -> u8 {
+    use eioa_client::ClientError as C;
+    match e.chain().find_map(|c| c.downcast_ref::<C>()) {
+        Some(
+            C::Dns { .. }
+            | C::ConnectionRefused { .. }
+            | C::Unreachable { .. }
+            | C::Connect { .. }
+            | C::ConnectTimeout { .. }
+            | C::ResponseTimeout { .. }
+            | C::NoResponse { .. }
+            | C::ResponseBody { .. },
+        ) => 4,
+        Some(C::ServerCertificate { .. } | C::HandshakeAlert { .. } | C::TlsFailure { .. }) => 5,
+        _ => 2,
     }
 }
 

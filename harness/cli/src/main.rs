@@ -52,6 +52,8 @@ enum Command {
     /// Check that a connection report directory is as it was signed.
     #[command(subcommand)]
     Evidence(cmd::evidence::Command),
+    /// The onboarding connection test: every hop checked, the level of proof reached, a report.
+    Connect(Box<cmd::connect::Args>),
     // New subcommands go above this line, one line each.
 }
 
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Sign(a) => cmd::sign::run(a),
         Command::Send(a) => cmd::send::run(a),
+        Command::Connect(a) => cmd::connect::run(*a),
         Command::MockServer(a) => cmd::mock_server::run(*a),
         Command::Certs(c) => cmd::certs::run(c),
         Command::Tx(c) => cmd::tx::run(c),

@@ -2,7 +2,7 @@
 //!
 //! The checking is `eioa_report::evidence::verify`; this prints its outcome. Exit 0 when the
 //! directory is intact, 1 when anything was changed, removed or added, or the signature does not
-//! hold, 2 when the directory cannot be read.
+//! hold, 3 when the directory cannot be read.
 
 use std::io::Write as _;
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 
 pub mod certs;
 pub mod common;
+pub mod connect;
 pub mod evidence;
 pub mod fuzz;
 pub mod generate;

@@ -3,8 +3,11 @@
 use super::common;
 use crate::exit::{ExpectedError, Outcome};
 use anyhow::Context;
-use eioa_client::{Client, ClientConfig, Identity, Pace, Secret, Target, Url};
-use eioa_runner::{Kit, RunOptions, RunSummary, Scenario, SuiteName, Judgement};
+use eioa_client::{
+    read_ca_files, Client, ClientConfig, IdentitySource, LoadError, Pace, PassphraseSource, Secret,
+    Target, Url,
+};
+use eioa_runner::{Judgement, Kit, RunOptions, RunSummary, Scenario, SuiteName};
 use eioa_validate::ValidatorOptions;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -42,12 +45,9 @@ impl Connection {
         self.target == "mock"
     }
 
-    /// The target and a client for it. For `mock`, `mock_url` is the started stand-in.
-    pub fn client(&self, mock_url: Option<&str>) -> anyhow::Result<(Target, Client)> {
-        let target = match self.target.as_str() {
-            "mock" => {
-                Target::Mock(Url::parse(mock_url.unwrap_or_default()).context("stand-in url")?)
-            }
+    /// The target named by `--target` (not `mock`, which needs the started stand-in's URL).
+    pub fn target(&self) -> anyhow::Result<Target> {
+        Ok(match self.target.as_str() {
             "test" => Target::Test,
             "prod" => Target::Prod,
             other => Target::Url(Url::parse(other).map_err(|e| {
@@ -55,83 +55,83 @@ impl Connection {
                     "--target `{other}` is not mock, test, prod or a URL: {e}"
                 ))
             })?),
-        };
-        // The passphrase comes from the environment variable, else (on a terminal)
-        // from a prompt without echo; never from a flag value.
-        let from_env = || match std::env::var(&self.passphrase_env) {
-            Ok(v) if !v.is_empty() => Some(Secret::new(v)),
+        })
+    }
+
+    /// Whether the target is one of FK's hosts (test, prod, or a URL naming one).
+    pub fn is_fk(&self) -> bool {
+        !self.is_mock() && self.target().is_ok_and(|t| t.is_fk())
+    }
+
+    /// Where the client identity comes from, if one was given.
+    pub fn identity_source(&self) -> Option<IdentitySource> {
+        match (&self.cert, &self.key, &self.p12) {
+            (Some(cert), Some(key), _) => Some(IdentitySource::Pem {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (_, _, Some(p12)) => Some(IdentitySource::Pkcs12(p12.clone())),
             _ => None,
+        }
+    }
+
+    /// The passphrase for `source`: `$passphrase_env`, else (on a terminal) a prompt without
+    /// echo; never a flag value.
+    pub fn passphrase(&self, source: &IdentitySource) -> anyhow::Result<Option<Secret>> {
+        let prompt = |text: &str| rpassword::prompt_password(text);
+        let from = PassphraseSource {
+            env_var: &self.passphrase_env,
+            prompt: if std::io::stdin().is_terminal() {
+                Some(&prompt)
+            } else {
+                None
+            },
         };
-        let prompt = |what: &std::path::Path| -> anyhow::Result<Option<Secret>> {
-            if !std::io::stdin().is_terminal() {
-                return Ok(None);
-            }
-            let text = format!(
-                "passphrase for {} (or set ${}): ",
-                what.display(),
-                self.passphrase_env
-            );
-            Ok(Some(Secret::from_prompt(&text, |p: &str| {
-                rpassword::prompt_password(p)
-            })?))
+        source
+            .passphrase(&from)
+            .map_err(|e| load_error(e, "read the passphrase"))
+    }
+
+    /// The `--ca` certificates.
+    pub fn extra_roots(&self) -> anyhow::Result<Vec<eioa_client::CertificateDer<'static>>> {
+        read_ca_files(&self.ca).map_err(|e| load_error(e, "read --ca"))
+    }
+
+    /// The target and a client for it. For `mock`, `mock_url` is the started stand-in.
+    pub fn client(&self, mock_url: Option<&str>) -> anyhow::Result<(Target, Client)> {
+        let target = if self.is_mock() {
+            Target::Mock(Url::parse(mock_url.unwrap_or_default()).context("stand-in url")?)
+        } else {
+            self.target()?
         };
-        let identity = match (&self.cert, &self.key, &self.p12) {
-            (Some(c), Some(k), _) => {
-                let env = from_env();
-                let first = Identity::from_pem_files(c, k, env.as_ref());
-                let loaded = match first {
-                    Err(eioa_client::IdentityError::PassphraseRequired) if env.is_none() => {
-                        match prompt(k)? {
-                            Some(secret) => Identity::from_pem_files(c, k, Some(&secret)),
-                            None => first,
-                        }
-                    }
-                    other => other,
-                };
-                Some(loaded.with_context(|| {
-                    format!("failed to load the client identity (an encrypted key takes its passphrase from ${})", self.passphrase_env)
+        let identity = match self.identity_source() {
+            Some(source) => {
+                let secret = self.passphrase(&source)?;
+                if matches!(source, IdentitySource::Pkcs12(_)) && secret.is_none() {
+                    return Err(ExpectedError::Usage(format!(
+                        "--p12 needs its passphrase in ${} (or name another variable with --passphrase-env)",
+                        self.passphrase_env
+                    ))
+                    .into());
+                }
+                Some(source.load(secret.as_ref()).map_err(|e| {
+                    load_error(
+                        e.into(),
+                        &format!(
+                            "failed to load the client identity (a passphrase comes from ${})",
+                            self.passphrase_env
+                        ),
+                    )
                 })?)
             }
-            (_, _, Some(p)) => {
-                let secret = match from_env() {
-                    Some(s) => s,
-                    None => prompt(p)?.ok_or_else(|| {
-                        ExpectedError::Usage(format!(
-                            "--p12 needs its passphrase in ${} (or name another variable with --passphrase-env)",
-                            self.passphrase_env
-                        ))
-                    })?,
-                };
-                Some(
-                    Identity::from_pkcs12_file(p, &secret)
-                        .context("failed to load the PKCS#12 identity")?,
-                )
-            }
-            _ => None,
+            None => None,
         };
         if target.is_fk() && identity.is_none() {
             return Err(ExpectedError::Usage("FK requires a client certificate: pass --cert/--key or --p12 (your Expisoft certificate)".into()).into());
         }
-        let mut extra_roots = Vec::new();
-        for ca in &self.ca {
-            let pem = std::fs::read(ca)
-                .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", ca.display())))?;
-            let certs = pem_certs(&pem).map_err(|e| {
-                ExpectedError::Usage(format!("{} is not a readable PEM file: {e}", ca.display()))
-            })?;
-            let found = !certs.is_empty();
-            extra_roots.extend(certs);
-            if !found {
-                return Err(ExpectedError::Usage(format!(
-                    "{} holds no PEM certificate",
-                    ca.display()
-                ))
-                .into());
-            }
-        }
         let cfg = ClientConfig {
             identity,
-            extra_roots,
+            extra_roots: self.extra_roots()?,
             total_timeout: std::time::Duration::from_secs(self.timeout.max(1)),
             pace: if self.is_mock() {
                 Pace::off()
@@ -145,9 +145,15 @@ impl Connection {
     }
 }
 
-/// Every certificate in a PEM file; a damaged block is an error, not skipped.
-fn pem_certs(pem: &[u8]) -> std::io::Result<Vec<eioa_client::CertificateDer<'static>>> {
-    rustls_pemfile::certs(&mut &pem[..]).collect()
+/// A loading error as the CLI reports it: unreadable files are I/O errors, the rest usage.
+fn load_error(e: LoadError, what: &str) -> anyhow::Error {
+    let io = e.is_io();
+    let text = format!("{what}: {:#}", anyhow::Error::new(e));
+    if io {
+        ExpectedError::Io(text).into()
+    } else {
+        ExpectedError::Usage(text).into()
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -214,8 +220,51 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
-    if args.conn.target == "prod" && suite_name == SuiteName::Full {
-        return Err(ExpectedError::Usage("the full suite sends invalid notifications on purpose; it never runs against production".into()).into());
+    if args.conn.is_fk() {
+        // FK: the test environment is for connection tests, not for performance, load or
+        // functional tests. Only the connection test runs, and it sends one notification.
+        if suite_name != SuiteName::Connection || !args.scenario.is_empty() {
+            return Err(ExpectedError::Usage(format!(
+                "{} is FK's: FK's test environment is for connection tests, not for performance, load or functional tests, so only the connection test runs against it (`eioa run --target {} --suite connection`, or `eioa connect`); run other suites against the stand-in",
+                args.conn.target, args.conn.target
+            ))
+            .into());
+        }
+        // Production is not a test environment: there the test stops after mutual TLS.
+        let request = if args.conn.target == "prod" {
+            None
+        } else {
+            Some(super::connect::harness_request()?)
+        };
+        let (_, outcome) = super::connect::run_test(
+            &args.conn,
+            &[],
+            10,
+            request,
+            !args.unredacted,
+            &args.out,
+            eioa_report::connect::Lang::En,
+        )?;
+        return Ok(outcome);
+    }
+    if !args.conn.is_mock() {
+        // Any other real server: the connection test first, so that a transport problem is
+        // named once, with its remedy, instead of as every scenario's failure.
+        let request = Some(super::connect::harness_request()?);
+        let (test, outcome) = super::connect::run_test(
+            &args.conn,
+            &[],
+            10,
+            request,
+            !args.unredacted,
+            &args.out,
+            eioa_report::connect::Lang::En,
+        )?;
+        if test.level < eioa_client::connect::Level::MutualTls {
+            eprintln!("the suite does not run: the connection test did not get through mutual TLS");
+            return Ok(outcome);
+        }
+        eprintln!();
     }
     let summary = execute(
         &args.conn,

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    // An input that cannot be read is an I/O error (exit 2), not a finding.
+    // An input that cannot be read is an I/O error (exit 3), not a finding.
     let files = input::validate_all(&validator, &inputs, threads).map_err(io_error)?;
     let run = ValidationRun {
         tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),

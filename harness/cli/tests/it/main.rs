@@ -148,7 +148,7 @@ fn stdin_is_read_with_dash() {
 #[test]
 fn missing_file_is_an_io_error() {
     let o = eioa(&["validate", "no/such/file.xml"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(3));
     assert!(
         text(&o.stderr).contains("cannot read no/such/file.xml"),
         "{}",
@@ -410,7 +410,8 @@ fn conformance_run_over_mutual_tls_against_the_standalone_stand_in() {
         "{first}"
     );
     assert!(first["client_cert_sha256"].is_string(), "{first}");
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    // A refused handshake is a TLS failure: exit 5.
+    assert_eq!(refused.status.code(), Some(5), "{}", text(&refused.stderr));
     let tx = first["observed"]["tx_id"].as_str().unwrap();
     assert!(
         text(&journal.stdout).contains(tx),

@@ -279,7 +279,7 @@ fn a_dangling_xml_link_is_an_io_error_under_its_own_name() {
         None,
         false,
     );
-    assert_eq!(o.code, Some(2), "{}", text(&o.stdout));
+    assert_eq!(o.code, Some(3), "{}", text(&o.stdout));
     assert!(
         o.stderr.contains("cannot read docs/b.xml: No such file"),
         "{}",
@@ -312,7 +312,7 @@ fn an_unreadable_subdirectory_is_named_itself() {
         as_user,
     );
     mode(&locked, 0o755);
-    assert_eq!(o.code, Some(2), "{}", text(&o.stdout));
+    assert_eq!(o.code, Some(3), "{}", text(&o.stdout));
     assert!(
         o.stderr
             .contains("cannot list docs/locked: Permission denied"),
@@ -376,7 +376,7 @@ fn control_characters_in_file_names_are_escaped_for_the_terminal() {
         None,
         false,
     );
-    assert_eq!(o.code, Some(2));
+    assert_eq!(o.code, Some(3));
     assert!(!esc(o.stderr.as_bytes()), "{}", o.stderr);
     assert!(
         o.stderr
