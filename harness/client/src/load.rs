@@ -24,13 +24,16 @@ pub enum IdentitySource {
     Pkcs12(PathBuf),
 }
 
+/// A prompt for a passphrase: receives the text to show, returns what was typed.
+pub type Prompt<'a> = &'a dyn Fn(&str) -> std::io::Result<String>;
+
 /// How to obtain a passphrase.
 pub struct PassphraseSource<'a> {
     /// The environment variable to read first (an empty value counts as unset).
     pub env_var: &'a str,
     /// Asked when the variable is unset and a passphrase is needed (e.g. a terminal prompt
     /// without echo); it receives the text to show.
-    pub prompt: Option<&'a dyn Fn(&str) -> std::io::Result<String>>,
+    pub prompt: Option<Prompt<'a>>,
 }
 
 impl std::fmt::Debug for PassphraseSource<'_> {
