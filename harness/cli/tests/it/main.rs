@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod connect;
+mod evidence;
 mod validate;
 
 fn root() -> PathBuf {
