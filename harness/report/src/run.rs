@@ -79,6 +79,10 @@ pub struct ExchangeOutcome {
     /// Read as `verdict` too: reports written before the rename.
     #[serde(alias = "verdict")]
     pub judgement: Judgement,
+    /// What passed but deserves a look (a changed re-send, a slow answer); never a
+    /// failure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ExchangeWarning>,
     /// Why it failed, in one sentence.
     pub reason: Option<String>,
     /// The exchange's key for `eioa replay`: FK's tx-id when there is one, else a
@@ -92,6 +96,40 @@ pub struct ExchangeOutcome {
     /// Request and response bodies, redacted unless the run said otherwise.
     pub request: String,
     pub response: String,
+}
+
+/// Something about an exchange FK accepts or answers but a vendor should look at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeWarning {
+    pub kind: WarningKind,
+    /// One sentence, with what to do.
+    pub message: String,
+}
+
+/// The kinds of [`ExchangeWarning`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// A notification id sent again with other content (FK's rule FK-W001: a change
+    /// needs a new id; FK handles this one manually).
+    ChangedResend,
+    /// The answer took longer than FK's backend normally needs (2 seconds).
+    SlowAnswer,
+}
+
+impl std::fmt::Display for WarningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WarningKind::ChangedResend => "changed-resend",
+            WarningKind::SlowAnswer => "slow-answer",
+        })
+    }
+}
+
+impl std::fmt::Display for ExchangeWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "warning[{}]: {}", self.kind, self.message)
+    }
 }
 
 /// A whole run.
@@ -112,6 +150,8 @@ pub struct Totals {
     pub exchanges: usize,
     pub passed: usize,
     pub failed: usize,
+    /// Warnings over all exchanges.
+    pub warnings: usize,
 }
 
 impl RunSummary {
@@ -125,6 +165,7 @@ impl RunSummary {
             exchanges: self.outcomes.len(),
             passed,
             failed: self.outcomes.len() - passed,
+            warnings: self.outcomes.iter().map(|o| o.warnings.len()).sum(),
         }
     }
 
@@ -175,6 +216,9 @@ impl RunSummary {
             case.set_classname(format!("eioa.{}", o.category));
             case.set_time(std::time::Duration::from_secs_f64(o.elapsed_ms / 1000.0));
             case.set_system_out(format!("exchange {}", o.exchange_id));
+            if !o.warnings.is_empty() {
+                case.set_system_err(warning_lines(o));
+            }
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);
@@ -184,7 +228,7 @@ impl RunSummary {
     pub fn to_markdown(&self) -> String {
         let t = self.totals();
         let mut s = format!(
-            "# E-IOA conformance report\n\n- run: `{}`\n- target: {}\n- schema set: {}\n- tool: {}\n- started: {}\n- result: **{}** ({} of {} exchanges passed, {:.0} ms)\n\n",
+            "# E-IOA conformance report\n\n- run: `{}`\n- target: {}\n- schema set: {}\n- tool: {}\n- started: {}\n- result: **{}** ({} of {} exchanges passed, {} warning(s), {:.0} ms)\n\n",
             self.run_id,
             self.target,
             self.schema_set,
@@ -193,6 +237,7 @@ impl RunSummary {
             if self.passed() { "PASSED" } else { "FAILED" },
             t.passed,
             t.exchanges,
+            t.warnings,
             self.elapsed_ms
         );
         s.push_str(
@@ -203,12 +248,9 @@ impl RunSummary {
                 "| {} | {} | {} | {} | {} | `{}` |\n",
                 o.id,
                 o.title.replace('|', "\\|"),
-                o.expected,
+                expected(o).replace('|', "\\|"),
                 got(o).replace('|', "\\|"),
-                match o.judgement {
-                    Judgement::Passed => "pass",
-                    Judgement::Failed => "**FAIL**",
-                },
+                result(o, "**FAIL**"),
                 o.exchange_id
             ));
         }
@@ -217,6 +259,25 @@ impl RunSummary {
             .iter()
             .filter(|o| o.judgement == Judgement::Failed)
             .collect();
+        let warned: Vec<&ExchangeOutcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| !o.warnings.is_empty())
+            .collect();
+        if !warned.is_empty() {
+            s.push_str("\n## Warnings\n\n");
+            for o in warned {
+                for w in &o.warnings {
+                    s.push_str(&format!(
+                        "- {} {}: {} (`{}`)\n",
+                        o.id,
+                        w.kind,
+                        w.message.replace('|', "\\|"),
+                        o.exchange_id
+                    ));
+                }
+            }
+        }
         if !failed.is_empty() {
             s.push_str("\n## Failures\n");
             for o in failed {
@@ -240,20 +301,24 @@ impl RunSummary {
             let pass = o.judgement == Judgement::Passed;
             rows.push_str(&format!(
                 "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n<tr class=\"detail\"><td></td><td colspan=\"5\"><details><summary>exchange</summary><p>{}</p><pre>{}</pre><pre>{}</pre></details></td></tr>\n",
-                if pass { "pass" } else { "fail" },
+                match (pass, o.warnings.is_empty()) {
+                    (false, _) => "fail",
+                    (true, true) => "pass",
+                    (true, false) => "pass warn",
+                },
                 esc(&o.id),
                 esc(&o.title),
-                esc(&o.expected.to_string()),
+                esc(&expected(o)),
                 esc(&got(o)),
-                if pass { "pass" } else { "FAIL" },
+                esc(&result(o, "FAIL")),
                 esc(&o.exchange_id),
-                esc(o.reason.as_deref().unwrap_or("as expected")),
+                esc(&detail(o)),
                 esc(&o.request),
                 esc(&o.response),
             ));
         }
         format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>E-IOA conformance {run}</title>\n<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;width:100%;table-layout:fixed}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}th:nth-child(1){{width:4.5em}}th:nth-child(2){{width:22%}}th:nth-child(3){{width:12%}}th:nth-child(5){{width:3.5em}}th:nth-child(6){{width:16%}}code{{font-size:12px}}tr.fail td{{background:#fde8e8}}tr.pass td:nth-child(5){{color:#1a7f37}}tr.fail td:nth-child(5){{color:#b42318;font-weight:bold}}tr.detail td{{border:none;padding-top:0}}pre{{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:8px;font-size:12px}}.badge{{font-weight:bold;color:{color}}}</style></head>\n<body><h1>E-IOA conformance report</h1>\n<p>Run <code>{run}</code> against {target}<br>schema set {set} · {tool} · {started}</p>\n<p class=\"badge\">{result}: {passed} of {total} exchanges passed ({ms:.0} ms)</p>\n<table><thead><tr><th>id</th><th>scenario</th><th>expected</th><th>got</th><th>result</th><th>exchange</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n",
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>E-IOA conformance {run}</title>\n<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;width:100%;table-layout:fixed}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}th:nth-child(1){{width:4.5em}}th:nth-child(2){{width:22%}}th:nth-child(3){{width:12%}}th:nth-child(5){{width:3.5em}}th:nth-child(6){{width:16%}}code{{font-size:12px}}tr.fail td{{background:#fde8e8}}tr.pass td:nth-child(5){{color:#1a7f37}}tr.fail td:nth-child(5){{color:#b42318;font-weight:bold}}tr.warn td:nth-child(5){{color:#9a6700}}tr.detail td{{border:none;padding-top:0}}pre{{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:8px;font-size:12px}}.badge{{font-weight:bold;color:{color}}}</style></head>\n<body><h1>E-IOA conformance report</h1>\n<p>Run <code>{run}</code> against {target}<br>schema set {set} · {tool} · {started}</p>\n<p class=\"badge\">{result}: {passed} of {total} exchanges passed, {warnings} warning(s) ({ms:.0} ms)</p>\n<table><thead><tr><th>id</th><th>scenario</th><th>expected</th><th>got</th><th>result</th><th>exchange</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n",
             run = esc(&self.run_id),
             target = esc(&self.target),
             set = esc(&self.schema_set.to_string()),
@@ -263,9 +328,42 @@ impl RunSummary {
             color = if self.passed() { "#1a7f37" } else { "#b42318" },
             passed = t.passed,
             total = t.exchanges,
+            warnings = t.warnings,
             ms = self.elapsed_ms,
         )
     }
+}
+
+/// `pass`, `pass, 1 warning` or the failure mark.
+fn result(o: &ExchangeOutcome, fail: &str) -> String {
+    match (o.judgement, o.warnings.len()) {
+        (Judgement::Failed, _) => fail.to_string(),
+        (Judgement::Passed, 0) => "pass".into(),
+        (Judgement::Passed, 1) => "pass, 1 warning".into(),
+        (Judgement::Passed, n) => format!("pass, {n} warnings"),
+    }
+}
+
+/// The expectation as the reports show it: the kind of answer, and the message
+/// fragment when the scenario names one.
+fn expected(o: &ExchangeOutcome) -> String {
+    match &o.expected_message {
+        Some(m) => format!("{} mentioning `{m}`", o.expected),
+        None => o.expected.to_string(),
+    }
+}
+
+/// The reason (or "as expected") and the warnings, on one line.
+fn detail(o: &ExchangeOutcome) -> String {
+    std::iter::once(o.reason.clone().unwrap_or_else(|| "as expected".into()))
+        .chain(o.warnings.iter().map(ToString::to_string))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// One `warning[kind]: message` line per warning.
+fn warning_lines(o: &ExchangeOutcome) -> String {
+    o.warnings.iter().map(|w| format!("{w}\n")).collect()
 }
 
 fn got(o: &ExchangeOutcome) -> String {

@@ -10,6 +10,7 @@ mod judge;
 mod kit;
 mod record;
 mod scenarios;
+mod warn;
 
 pub use eioa_model::redact::redact_xml;
 pub use judge::judge;
@@ -50,6 +51,7 @@ pub async fn run(
     let started_at = time::OffsetDateTime::now_utc();
     let t0 = Instant::now();
     let mut outcomes = Vec::new();
+    let mut warner = warn::Warner::default();
     for scenario in scenarios {
         let steps = match (scenario.build)(kit) {
             Ok(steps) => steps,
@@ -69,7 +71,8 @@ pub async fn run(
             let o = match result {
                 Ok(ex) => {
                     let observed = observe(&ex.response_body, ex.status, validator);
-                    ExchangeOutcome::from_exchange(
+                    let warnings = warner.check(&step.body, &observed, ex.timings.total);
+                    let mut o = ExchangeOutcome::from_exchange(
                         scenario,
                         i,
                         &step,
@@ -77,7 +80,9 @@ pub async fn run(
                         ex,
                         elapsed,
                         opts.redact,
-                    )
+                    );
+                    o.warnings = warnings;
+                    o
                 }
                 Err(e) => ExchangeOutcome::from_error(scenario, i, &step, &e, elapsed, opts.redact),
             };

@@ -1,7 +1,9 @@
 //! Building [`ExchangeOutcome`]s from exchanges, judged by [`crate::judge`]; the data
 //! types live in `eioa-report`, which renders them.
 
-pub use eioa_report::run::{ExchangeOutcome, Expect, Judgement, Observed, RunSummary};
+pub use eioa_report::run::{
+    ExchangeOutcome, ExchangeWarning, Expect, Judgement, Observed, RunSummary, WarningKind,
+};
 
 use crate::scenarios::{Scenario, Step};
 use eioa_client::{ClientError, Delivery, Exchange};
@@ -68,6 +70,7 @@ fn base(s: &Scenario, step_no: usize, step: &Step) -> ExchangeOutcome {
         expected_message: step.message_contains.map(str::to_string),
         observed: Observed::default(),
         judgement: Judgement::Failed,
+        warnings: Vec::new(),
         reason: None,
         exchange_id: format!("local-{}", uuid::Uuid::new_v4()),
         elapsed_ms: 0.0,

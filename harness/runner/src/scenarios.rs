@@ -213,6 +213,20 @@ pub fn all() -> Vec<Scenario> {
             }
         ),
         scenario!(
+            "A10",
+            Accepted,
+            "re-sending a notification id with changed content is accepted, with a warning (FK handles it manually)",
+            |k| {
+                let n = k.notification(Branch::AnordnareInomEes);
+                let mut changed = n.clone();
+                changed.telefonnummer_anordnare = "08-123 456 79".into();
+                Ok(vec![
+                    Step::soap(&k.signed_request(&n)?, Expect::Accepted),
+                    Step::soap(&k.signed_request(&changed)?, Expect::Accepted),
+                ])
+            }
+        ),
+        scenario!(
             "P01",
             Payload,
             "FK's FAQ example as printed (placeholder YYYYMMDDXXXX)",
