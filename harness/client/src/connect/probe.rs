@@ -675,6 +675,12 @@ impl Probe<'_> {
             .collect();
         let self_issued =
             |c: &cert::Cert<'_>| c.x509.subject().as_raw() == c.x509.issuer().as_raw();
+        // A leaf issued straight by a root needs no intermediate: when that root is one of the
+        // --ca anchors, the leaf alone is complete.
+        let issuer_is_given_root = self.opts.extra_roots.iter().any(|r| {
+            cert::parse(r, now)
+                .is_some_and(|c| c.x509.subject().as_raw() == leaf.x509.issuer().as_raw())
+        });
         let broken_link = parsed
             .windows(2)
             .position(|w| w[0].x509.issuer().as_raw() != w[1].x509.subject().as_raw());
@@ -689,6 +695,19 @@ impl Probe<'_> {
                 "the chain is out of order",
                 facts,
                 Some("Put the leaf first and each issuer after the certificate it issued.".into()),
+                t,
+            );
+        } else if parsed.len() == 1 && !self_issued(&parsed[0]) && issuer_is_given_root {
+            facts.push(Fact::new(
+                "issuer",
+                format!("{} (a root given with --ca)", panel.issuer),
+            ));
+            self.push(
+                checks::ID_CHAIN,
+                Status::Pass,
+                format!("the leaf alone; its issuer {} is a root", panel.issuer),
+                facts,
+                None,
                 t,
             );
         } else if parsed.len() == 1 && !self_issued(&parsed[0]) {
