@@ -13,7 +13,7 @@ use eioa_fk::FkConfig;
 
 use crate::certs::{passphrase_from_env_or_random, DevPki, PASSPHRASE_ENV};
 use crate::faults::{FaultConfig, Latency};
-use crate::fkhost::FK_HOST_NAMES;
+use crate::fkhost::{FkHost, FK_HOST_NAMES};
 use crate::journal::{read_journal, Durability};
 use crate::pacing::PacingConfig;
 use crate::server::{Limits, MockConfig, RunningServer, Transport};
@@ -29,9 +29,21 @@ pub const DEFAULT_PKI_DIR: &str = "eioa-pki";
 /// `eioa mock-server` / `eioa-mock-server`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on (FK's test environment uses port 8020).
-    #[arg(long, default_value = "127.0.0.1:8020")]
-    pub listen: SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8020, FK's test port; with
+    /// --as, the port of that FK host: 8020 or 7020].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Pose as FK's test or production host: its port, only its service path (the
+    /// other environment's path answers 404), and a server certificate that must
+    /// carry its host name (`eioa certs init DIR --fk-hosts`). For a rehearsal of
+    /// the connection test with `eioa connect --resolve`.
+    #[arg(
+        long = "as",
+        value_enum,
+        value_name = "HOST",
+        conflicts_with = "plain_http"
+    )]
+    pub pose_as: Option<FkHost>,
     /// Directory written by `eioa certs init` (server.pem, server.key, ca.pem).
     #[arg(long, default_value = DEFAULT_PKI_DIR)]
     pub pki_dir: PathBuf,
@@ -137,6 +149,15 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The address to listen on: `--listen`, or 127.0.0.1 on the port of the FK
+    /// host posed as (8020 otherwise).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| {
+            let port = self.pose_as.map_or(8020, FkHost::port);
+            SocketAddr::from(([127, 0, 0, 1], port))
+        })
+    }
+
     /// The validated server configuration.
     pub fn to_config(&self) -> anyhow::Result<MockConfig> {
         let transport = if self.plain_http {
@@ -191,7 +212,8 @@ impl ServeArgs {
         for path in &self.trust_anchors {
             fk.trust_anchors.extend(load_certs(path)?);
         }
-        let mut cfg = MockConfig::new(self.listen, transport, fk, &self.data_dir);
+        let mut cfg = MockConfig::new(self.listen_addr(), transport, fk, &self.data_dir);
+        cfg.pose_as = self.pose_as;
         cfg.journal.durability = self.journal_durability;
         cfg.journal.rotate_bytes = self.journal_rotate_mib.max(1) * 1024 * 1024;
         cfg.journal.retention_days = self.retention_days;
@@ -271,12 +293,67 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             "eioa-mock-server: journal      {}",
             s.journal_dir().display()
         );
+        if let Some(pose) = s.pose_as() {
+            eprintln!(
+                "eioa-mock-server: posing as FK's {} host {} (serves {} only; {} answers 404)",
+                pose.environment(),
+                pose.host_name(),
+                pose.path(),
+                pose.other_path()
+            );
+            eprintln!("eioa-mock-server: rehearse the connection test with:");
+            eprintln!("  {}", connect_command(pose, s.local_addr(), &args.pki_dir));
+        }
     })?;
     eprintln!(
         "eioa-mock-server: stopped after {} connections, {} requests ({} failed handshakes)",
         stats.connections, stats.requests, stats.handshake_failures
     );
     Ok(())
+}
+
+/// The `eioa connect` line that runs the onboarding connection test against a
+/// server posing as `pose` on `addr`: FK's URL (its port replaced when the server
+/// listens elsewhere), `--resolve` to the server's address, the development CA and
+/// client certificate from `pki_dir`.
+pub fn connect_command(pose: FkHost, addr: SocketAddr, pki_dir: &Path) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        ip => ip.to_string(),
+    };
+    let target = if addr.port() == pose.port() {
+        pose.target().to_string()
+    } else {
+        format!(
+            "https://{}:{}{}",
+            pose.host_name(),
+            addr.port(),
+            pose.path()
+        )
+    };
+    let file = |name: &str| shell_word(&pki_dir.join(name).display().to_string());
+    format!(
+        "eioa connect --target {target} --resolve {}:{}:{ip} --ca {} --cert {} --key {}",
+        pose.host_name(),
+        addr.port(),
+        file("ca.pem"),
+        file("client.pem"),
+        file("client.key"),
+    )
+}
+
+/// `s` as one shell word: unchanged when it is plainly safe, single-quoted otherwise.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:,=@%".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// The standalone binary's arguments.
@@ -410,4 +487,52 @@ pub fn tx_show(
         .map(|r| crate::txview::show(r, !unredacted))
         .collect();
     Ok((Some(parts.join("\n========\n\n")), j.damage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_command_for_each_fk_host() {
+        assert_eq!(
+            connect_command(
+                FkHost::Test,
+                "127.0.0.1:8020".parse().unwrap(),
+                Path::new("dev-pki")
+            ),
+            "eioa connect --target test --resolve shsext.forsakringskassan.se:8020:127.0.0.1 \
+             --ca dev-pki/ca.pem --cert dev-pki/client.pem --key dev-pki/client.key"
+        );
+        // Another port: FK's URL with that port, so that --resolve applies to it.
+        assert_eq!(
+            connect_command(
+                FkHost::Prod,
+                "0.0.0.0:9000".parse().unwrap(),
+                Path::new("/tmp/my pki")
+            ),
+            "eioa connect --target https://shs.forsakringskassan.se:9000/shs2/FK.EIOA.AnmalanArbetsgivare \
+             --resolve shs.forsakringskassan.se:9000:127.0.0.1 --ca '/tmp/my pki/ca.pem' \
+             --cert '/tmp/my pki/client.pem' --key '/tmp/my pki/client.key'"
+        );
+    }
+
+    #[test]
+    fn as_sets_the_fk_port_unless_listen_says_otherwise() {
+        let parse = |args: &[&str]| {
+            StandaloneCli::try_parse_from(
+                std::iter::once("eioa-mock-server").chain(args.iter().copied()),
+            )
+        };
+        let listen = |args: &[&str]| parse(args).unwrap().serve.listen_addr().to_string();
+        assert_eq!(listen(&[]), "127.0.0.1:8020");
+        assert_eq!(listen(&["--as", "fk-test"]), "127.0.0.1:8020");
+        assert_eq!(listen(&["--as", "fk-prod"]), "127.0.0.1:7020");
+        assert_eq!(
+            listen(&["--as", "fk-prod", "--listen", "0.0.0.0:9000"]),
+            "0.0.0.0:9000"
+        );
+        assert!(parse(&["--as", "fk-test", "--plain-http"]).is_err());
+        assert!(parse(&["--as", "fk-staging"]).is_err());
+    }
 }

@@ -12,6 +12,7 @@ pub mod certs;
 pub mod cli;
 pub mod faults;
 pub mod fkhost;
+pub mod hostnames;
 pub mod inprocess;
 pub mod journal;
 pub mod pacing;

@@ -25,6 +25,8 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::certs::fingerprint;
 use crate::faults::{ConnectionFault, FaultConfig, FaultConfigError, Injector, RequestFault};
+use crate::fkhost::FkHost;
+use crate::hostnames::{name_matches, HostNames};
 use crate::journal::{Journal, JournalConfig, JournalError, Record};
 use crate::pacing::{Pacer, PacingConfig};
 use crate::tls::{PemIdentity, TlsError};
@@ -79,8 +81,14 @@ impl Default for Limits {
 pub struct MockConfig {
     pub listen: SocketAddr,
     pub transport: Transport,
-    /// FK's behaviour. `base_url = None` is filled in with the server's own URL.
+    /// FK's behaviour. With `base_url = None` a served WSDL names the server as
+    /// the request's `Host` header does, when that is one of the server's names
+    /// (see [`crate::hostnames`]); `Some` fixes it.
     pub fk: FkConfig,
+    /// Pose as one of FK's hosts: serve only its path (the other environment's
+    /// path answers 404), and refuse to start unless the server certificate
+    /// carries the host's name.
+    pub pose_as: Option<FkHost>,
     pub journal: JournalConfig,
     pub faults: FaultConfig,
     pub pacing: PacingConfig,
@@ -100,6 +108,7 @@ impl MockConfig {
             listen,
             transport,
             fk,
+            pose_as: None,
             journal: JournalConfig::new(data_dir),
             faults: FaultConfig::default(),
             pacing: PacingConfig::default(),
@@ -128,6 +137,19 @@ pub enum MockError {
     Runtime(#[source] std::io::Error),
     #[error("invalid limits: {0}")]
     Limits(String),
+    #[error(
+        "cannot pose as FK's {environment} host: the server certificate {cert} is not valid \
+         for {host} (its names: {names}); a client checking FK's host name would refuse it. \
+         Make one with `eioa certs init DIR --fk-hosts` and start with --pki-dir DIR"
+    )]
+    NotFkHost {
+        environment: &'static str,
+        host: &'static str,
+        cert: String,
+        names: String,
+    },
+    #[error("cannot pose as FK's {environment} host over plain HTTP: FK only speaks mutual TLS")]
+    PoseWithoutTls { environment: &'static str },
 }
 
 /// Counters, for tests and the shutdown summary.
@@ -150,6 +172,11 @@ pub struct Stats {
 
 struct State {
     fk: Arc<Fk>,
+    /// For WSDLs named after the request's Host (see [`docs_fk`]); `None` when
+    /// the configuration fixed the WSDL's base URL.
+    docs_config: Option<FkConfig>,
+    hosts: HostNames,
+    pose_as: Option<FkHost>,
     journal: Arc<Journal>,
     injector: Injector,
     pacer: Pacer,
@@ -189,6 +216,35 @@ impl MockServer {
             return Err(MockError::Limits(
                 "max connections and max body bytes must be above 0".into(),
             ));
+        }
+        let cert_names = match &cfg.transport {
+            Transport::MutualTls { identity, .. } | Transport::TlsNoClientAuth { identity } => {
+                crate::tls::leaf_names(identity)?
+            }
+            Transport::PlainHttp => Vec::new(),
+        };
+        if let Some(pose) = cfg.pose_as {
+            match &cfg.transport {
+                Transport::PlainHttp => {
+                    return Err(MockError::PoseWithoutTls {
+                        environment: pose.environment(),
+                    })
+                }
+                Transport::MutualTls { identity, .. } | Transport::TlsNoClientAuth { identity } => {
+                    if !cert_names.iter().any(|n| name_matches(n, pose.host_name())) {
+                        return Err(MockError::NotFkHost {
+                            environment: pose.environment(),
+                            host: pose.host_name(),
+                            cert: identity.origin.clone(),
+                            names: if cert_names.is_empty() {
+                                "none".into()
+                            } else {
+                                cert_names.join(", ")
+                            },
+                        });
+                    }
+                }
+            }
         }
         let (acceptor, scheme) = match &cfg.transport {
             Transport::MutualTls {
@@ -231,10 +287,19 @@ impl MockServer {
             addr: cfg.listen,
             source,
         })?;
-        if cfg.fk.base_url.is_none() {
-            cfg.fk.base_url = Some(format!("{scheme}://{addr}"));
-        }
+        let hosts = HostNames::new(
+            scheme,
+            &cert_names,
+            addr,
+            cfg.pose_as.map(FkHost::host_name),
+        );
         cfg.fk.max_body_bytes = cfg.limits.max_body_bytes;
+        let docs_config = if cfg.fk.base_url.is_none() {
+            cfg.fk.base_url = Some(hosts.fallback_base());
+            Some(cfg.fk.clone())
+        } else {
+            None
+        };
         let journal = Arc::new(Journal::open(cfg.journal.clone())?);
         if cfg.faults.is_active() {
             eprintln!(
@@ -245,6 +310,9 @@ impl MockServer {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = Arc::new(State {
             fk: Arc::new(Fk::new(cfg.fk)),
+            docs_config,
+            hosts,
+            pose_as: cfg.pose_as,
             journal,
             injector: Injector::new(cfg.faults),
             pacer: Pacer::new(cfg.pacing),
@@ -273,9 +341,22 @@ impl RunningServer {
         format!("{}://{}", self.scheme, self.addr)
     }
 
-    /// The URL of FK's test-environment path on this server.
+    /// The URL of the service path on this server: the path of the FK host it
+    /// poses as, FK's test-environment path otherwise.
     pub fn endpoint(&self) -> String {
-        format!("{}{PATH_TEST}", self.url())
+        let path = self.state.pose_as.map_or(PATH_TEST, FkHost::path);
+        format!("{}{path}", self.url())
+    }
+
+    /// The FK host this server poses as, if any.
+    pub fn pose_as(&self) -> Option<FkHost> {
+        self.state.pose_as
+    }
+
+    /// The names the server answers to (its certificate's names and a specific
+    /// listen address); a served WSDL names one of them.
+    pub fn host_names(&self) -> &[String] {
+        self.state.hosts.names()
     }
 
     pub fn journal_dir(&self) -> PathBuf {
@@ -511,6 +592,12 @@ async fn handle(
     state.counters.requests.fetch_add(1, Ordering::Relaxed);
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
+    let host_header = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
     let query = req.uri().query().map(str::to_string);
     let target = req
         .uri()
@@ -581,7 +668,18 @@ async fn handle(
     };
     rec.request = body.to_vec();
 
-    let is_operation = method == "POST" && (path == PATH_TEST || path == PATH_PROD);
+    if let Some(pose) = state.pose_as {
+        if path == pose.other_path() {
+            let (response, verdict) = other_environment(pose);
+            rec.verdict = Some(verdict);
+            return finish(&state, rec, response).await;
+        }
+    }
+    let served = |p: &str| match state.pose_as {
+        Some(pose) => p == pose.path(),
+        None => p == PATH_TEST || p == PATH_PROD,
+    };
+    let is_operation = method == "POST" && served(&path);
     if is_operation {
         let client = info
             .cert_sha256
@@ -608,7 +706,11 @@ async fn handle(
         }
     }
 
-    let fk = state.fk.clone();
+    let fk = if method.eq_ignore_ascii_case("GET") && served(&path) {
+        docs_fk(&state, host_header.as_deref())
+    } else {
+        state.fk.clone()
+    };
     let cert = info.cert_der.clone();
     let asked = tokio::task::spawn_blocking(move || {
         let req = HttpRequest {
@@ -644,6 +746,49 @@ async fn handle(
         }
     };
     finish(&state, rec, response).await
+}
+
+/// The FK model that serves documents for a request with this `Host` header: the
+/// shared one when the WSDL's base is fixed or the header names no known host, else
+/// one whose base URL is the host the client asked for. GETs of documents keep no
+/// state in the model, so a fresh one (a config clone) serves them alike.
+fn docs_fk(state: &State, host_header: Option<&str>) -> Arc<Fk> {
+    let Some(cfg) = &state.docs_config else {
+        return state.fk.clone();
+    };
+    let base = state.hosts.base_for(host_header);
+    if cfg.base_url.as_deref() == Some(base.as_str()) {
+        return state.fk.clone();
+    }
+    let mut cfg = cfg.clone();
+    cfg.base_url = Some(base);
+    Arc::new(Fk::new(cfg))
+}
+
+/// The answer of an FK host to the other environment's path: FK-T001's 404 with
+/// the reason spelled out (a production path against the test host, or the `.ext`
+/// suffix where it does not belong).
+fn other_environment(pose: FkHost) -> (HttpResponse, Verdict) {
+    let rule = eioa_fk::rules::T001_PATH.tag();
+    let other = match pose {
+        FkHost::Test => "production",
+        FkHost::Prod => "test",
+    };
+    let message = format!(
+        "{rule}: no service at {} on {}: that is FK's {other} path; FK's {} host serves {}",
+        pose.other_path(),
+        pose.host_name(),
+        pose.environment(),
+        pose.path()
+    );
+    (
+        transport_fault(404, &message),
+        Verdict::Rejected {
+            rule,
+            status: 404,
+            message,
+        },
+    )
 }
 
 async fn injected(
