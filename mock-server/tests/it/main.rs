@@ -3,6 +3,7 @@
 //! `tx show`.
 
 mod fk_host;
+mod hostile_encodings;
 mod support;
 
 use std::time::{Duration, Instant};
