@@ -271,12 +271,11 @@ impl ServeArgs {
 fn load_certs(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     let bytes =
         std::fs::read(path).with_context(|| format!("read trust anchor {}", path.display()))?;
-    if bytes.starts_with(b"-----") {
-        let certs = crate::tls::certs_from_pem(&bytes, &path.display().to_string())?;
-        Ok(certs.into_iter().map(|c| c.as_ref().to_vec()).collect())
-    } else {
-        Ok(vec![bytes])
-    }
+    // An empty file, a non-certificate or a certificate that cannot issue is refused.
+    Ok(eioa_sign::read_trust_anchors(
+        &bytes,
+        &path.display().to_string(),
+    )?)
 }
 
 /// Starts the server and blocks until ctrl-c or SIGTERM.

@@ -255,9 +255,10 @@ fn missing(what: &str) -> SignatureError {
 }
 
 /// Verifies a BankID-shaped signature: both reference digests over the re-canonicalised
-/// bytes, the RSA signature value, the chain from the signer certificate to one of
-/// `trust_anchors` (DER) with every certificate valid at `at`, then decodes the BankID
-/// data and the payload bindings.
+/// bytes, the RSA signature value, a certification path from the signer certificate
+/// through the other KeyInfo certificates to one of `trust_anchors` (DER) with every
+/// certificate valid at `at` (see `chain.rs` for what the path must satisfy), then
+/// decodes the BankID data and the payload bindings.
 pub fn verify(
     signature_xml: &[u8],
     trust_anchors: &[Vec<u8>],
@@ -396,15 +397,8 @@ pub fn verify(
     if !verify_rsa(&leaf_key, SHA256_RSA, &si, &sv)? {
         return Err(SignatureError::BadSignatureValue);
     }
-    let anchors: Vec<Certificate> = trust_anchors
-        .iter()
-        .map(|d| {
-            Certificate::from_der(d)
-                .map_err(|e| SignatureError::BadCertificate(format!("trust anchor: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    let others: Vec<Certificate> = chain.iter().skip(1).map(|(_, c)| c.clone()).collect();
-    check_chain(&leaf, &others, &anchors, at)?;
+    let others: Vec<Vec<u8>> = chain.iter().skip(1).map(|(d, _)| d.clone()).collect();
+    crate::chain::verify_path(&leaf, &leaf_der, &others, trust_anchors, at)?;
     // BankID data, from the digested bankIdSignedData only.
     let data = by_id(SIGNED_DATA_ID).ok_or_else(|| missing("bankIdSignedData"))?;
     let text = |local: &str, required: bool| -> Result<String, SignatureError> {
@@ -495,80 +489,4 @@ pub(crate) fn verify_rsa(
     Ok(ring::signature::UnparsedPublicKey::new(alg, der.as_bytes())
         .verify(msg, sig)
         .is_ok())
-}
-
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<bool, SignatureError> {
-    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
-        return Ok(false);
-    }
-    let tbs = cert
-        .tbs_certificate
-        .to_der()
-        .map_err(|e| SignatureError::BadCertificate(e.to_string()))?;
-    let Ok(key) = public_key(issuer) else {
-        return Ok(false);
-    };
-    verify_rsa(
-        &key,
-        &cert.signature_algorithm.oid.to_string(),
-        &tbs,
-        cert.signature.raw_bytes(),
-    )
-}
-
-fn check_validity(cert: &Certificate, at: OffsetDateTime) -> Result<(), SignatureError> {
-    let v = &cert.tbs_certificate.validity;
-    let at = at.unix_timestamp();
-    let secs = |t: &x509_cert::time::Time| {
-        i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
-    };
-    let subject = cert.tbs_certificate.subject.to_string();
-    if at < secs(&v.not_before) {
-        return Err(SignatureError::CertificateNotYetValid {
-            subject,
-            not_before: v.not_before.to_string(),
-        });
-    }
-    if at > secs(&v.not_after) {
-        return Err(SignatureError::CertificateExpired {
-            subject,
-            not_after: v.not_after.to_string(),
-        });
-    }
-    Ok(())
-}
-
-/// Walks from `leaf` through `intermediates` to one of `anchors`, checking each
-/// signature and each certificate's validity at `at`.
-fn check_chain(
-    leaf: &Certificate,
-    intermediates: &[Certificate],
-    anchors: &[Certificate],
-    at: OffsetDateTime,
-) -> Result<(), SignatureError> {
-    let untrusted = || SignatureError::UntrustedChain {
-        subject: leaf.tbs_certificate.subject.to_string(),
-    };
-    let mut current = leaf.clone();
-    for _ in 0..8 {
-        check_validity(&current, at)?;
-        if anchors.contains(&current) {
-            return Ok(());
-        }
-        for a in anchors {
-            if signed_by(&current, a)? {
-                check_validity(a, at)?;
-                return Ok(());
-            }
-        }
-        let mut next = None;
-        for i in intermediates {
-            if *i != current && signed_by(&current, i)? {
-                next = Some(i.clone());
-                break;
-            }
-        }
-        current = next.ok_or_else(untrusted)?;
-    }
-    Err(untrusted())
 }

@@ -80,8 +80,8 @@ pub enum SignatureError {
     NotUtf8 { element: String },
     #[error("a certificate in the signature cannot be read: {0}")]
     BadCertificate(String),
-    #[error("the signer certificate ({subject}) does not chain to a trusted anchor")]
-    UntrustedChain { subject: String },
+    #[error("the signer certificate ({subject}) does not chain to a trusted anchor: {reason}")]
+    UntrustedChain { subject: String, reason: String },
     #[error("certificate {subject} expired at {not_after}")]
     CertificateExpired { subject: String, not_after: String },
     #[error("certificate {subject} is not valid before {not_before}")]

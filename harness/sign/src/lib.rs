@@ -10,12 +10,14 @@
 //! [`eioa_validate::c14n::canonicalize`] of the final document, the same function a
 //! verifier applies to the received bytes.
 
+mod chain;
 mod dsig;
 mod error;
 mod ocsp;
 mod pki;
 mod xml;
 
+pub use chain::read_trust_anchors;
 pub use dsig::{
     binding, bindings, sign, verify, visible_text, SignInput, Signed, Verified, VisibleLine,
     BANKID_NS, C14N_ALG, DSIG_NS, RSA_SHA256_ALG, SHA256_ALG,

@@ -59,6 +59,16 @@ impl Signer {
     pub(crate) fn cert(&self) -> &Certificate {
         &self.cert
     }
+    /// A signer from a certificate made elsewhere (DER) and its private key, for
+    /// example a test chain with an intermediate CA. The key must match the
+    /// certificate; nothing here checks that.
+    pub fn from_der(key: RsaPrivateKey, cert_der: &[u8]) -> Result<Self, SignError> {
+        let cert = Certificate::from_der(cert_der).map_err(|e| SignError::Certificate {
+            what: "given",
+            message: e.to_string(),
+        })?;
+        Signer::new(key, cert)
+    }
     fn new(key: RsaPrivateKey, cert: Certificate) -> Result<Self, SignError> {
         let cert_der = cert.to_der().map_err(|source| SignError::Der {
             what: "certificate",

@@ -1,3 +1,4 @@
+mod chain;
 mod known_answers;
 
 use base64::engine::general_purpose::STANDARD;
@@ -27,6 +28,11 @@ fn payload() -> Vec<u8> {
 const ID: &str = "4a8db4b8-bc29-4406-901c-3f69298cabe3";
 
 fn signed_with(signer: &Signer) -> Signed {
+    sign_as(pki(), signer)
+}
+
+/// A signature by `signer`, whose KeyInfo also holds `pki`'s CA certificate.
+fn sign_as(pki: &TestPki, signer: &Signer) -> Signed {
     let p = payload();
     let text = visible_text(
         &[VisibleLine {
@@ -36,7 +42,7 @@ fn signed_with(signer: &Signer) -> Signed {
         WHEN,
     );
     sign(
-        pki(),
+        pki,
         signer,
         &SignInput {
             notifications: &[(ID, &p)],
