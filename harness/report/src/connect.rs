@@ -936,7 +936,7 @@ footer{margin-top:32px;padding-top:8px;border-top:1px solid var(--line);color:#5
   @page{size:A4;margin:14mm}
   body{max-width:none;padding:0;font-size:10.5pt}
   *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-  h2{break-after:avoid}
+  h2,h3{break-after:avoid}
   pre{max-height:none;overflow:visible;font-size:8.5pt}
   .panels{display:block}.panel{margin-bottom:10px}
   #verdict{break-inside:avoid}
