@@ -388,3 +388,182 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, judgement: Judgement) -> ExchangeOutcome {
+        ExchangeOutcome {
+            id: id.into(),
+            scenario: id.into(),
+            title: format!("scenario {id} | with a pipe"),
+            category: "accepted".into(),
+            expected: Expect::Accepted,
+            expected_message: None,
+            observed: Observed {
+                status: Some(500),
+                fault: Some("XmlValidationError".into()),
+                fault_message: Some("FK-X003: <missing> & more".into()),
+                delivery: "answered".into(),
+                ..Observed::default()
+            },
+            judgement,
+            warnings: Vec::new(),
+            reason: (judgement == Judgement::Failed)
+                .then(|| format!("expected tx-id, got XmlValidationError ({id})")),
+            exchange_id: format!("local-{id}"),
+            elapsed_ms: 1.5,
+            tls_version: None,
+            server_cert_sha256: None,
+            client_cert_sha256: None,
+            url: "http://127.0.0.1:1/x".into(),
+            request: "<request/>".into(),
+            response: "<response/>".into(),
+        }
+    }
+
+    fn summary(outcomes: Vec<ExchangeOutcome>) -> RunSummary {
+        RunSummary {
+            run_id: "run-1".into(),
+            tool: "eioa test".into(),
+            target: "mock http://127.0.0.1:1/x".into(),
+            schema_set: SchemaSetInfo {
+                id: "eioa-v1".into(),
+                provenance: "reconstructed".into(),
+                hash: "000000000000".into(),
+            },
+            started_at: time::OffsetDateTime::UNIX_EPOCH,
+            elapsed_ms: 3.0,
+            outcomes,
+        }
+    }
+
+    fn mixed() -> RunSummary {
+        let mut warned = row("A10#2", Judgement::Passed);
+        warned.warnings.push(ExchangeWarning {
+            kind: WarningKind::ChangedResend,
+            message: "notification n was sent earlier with other content".into(),
+        });
+        summary(vec![
+            row("A01", Judgement::Passed),
+            row("P02", Judgement::Failed),
+            warned,
+        ])
+    }
+
+    #[test]
+    fn totals_count_failures_and_warnings() {
+        let s = mixed();
+        assert_eq!(
+            s.totals(),
+            Totals {
+                exchanges: 3,
+                passed: 2,
+                failed: 1,
+                warnings: 1
+            }
+        );
+        assert!(!s.passed());
+        assert!(summary(vec![row("A01", Judgement::Passed)]).passed());
+        assert!(!summary(vec![]).passed(), "an empty run proves nothing");
+    }
+
+    #[test]
+    fn json_marks_the_failed_row_and_round_trips() {
+        let s = mixed();
+        let json = s.to_json();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(v["outcomes"][1]["id"], "P02");
+        assert_eq!(v["outcomes"][1]["judgement"], "failed");
+        assert_eq!(v["outcomes"][0]["judgement"], "passed");
+        assert_eq!(v["outcomes"][2]["warnings"][0]["kind"], "changed-resend");
+        assert!(v["outcomes"][0].get("warnings").is_none());
+        assert_eq!(v["totals"]["failed"], 1);
+        assert_eq!(v["totals"]["warnings"], 1);
+        let back: RunSummary = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn reports_written_before_the_rename_still_read() {
+        let json = mixed().to_json().replace("\"judgement\"", "\"verdict\"");
+        let back: RunSummary = serde_json::from_str(&json).expect("old key read");
+        assert_eq!(back.outcomes[1].judgement, Judgement::Failed);
+    }
+
+    #[test]
+    fn junit_reports_the_failure_with_its_reason() {
+        let junit = mixed().to_junit();
+        assert!(junit.contains("tests=\"3\""), "{junit}");
+        assert!(junit.contains("failures=\"1\""), "{junit}");
+        let p02 = junit
+            .split("<testcase")
+            .find(|c| c.contains("name=\"P02 "))
+            .expect("P02 case");
+        assert!(p02.contains("<failure"), "{p02}");
+        assert!(
+            p02.contains("expected tx-id, got XmlValidationError (P02)"),
+            "{p02}"
+        );
+        let a01 = junit
+            .split("<testcase")
+            .find(|c| c.contains("name=\"A01 "))
+            .expect("A01 case");
+        assert!(!a01.contains("<failure"), "{a01}");
+        let warned = junit
+            .split("<testcase")
+            .find(|c| c.contains("name=\"A10#2 "))
+            .expect("A10#2 case");
+        assert!(
+            warned.contains("warning[changed-resend]") && !warned.contains("<failure"),
+            "{warned}"
+        );
+    }
+
+    #[test]
+    fn markdown_marks_the_failed_row_and_lists_it() {
+        let md = mixed().to_markdown();
+        assert!(
+            md.contains("- result: **FAILED** (2 of 3 exchanges passed, 1 warning(s)"),
+            "{md}"
+        );
+        let p02 = md
+            .lines()
+            .find(|l| l.starts_with("| P02 "))
+            .expect("P02 row");
+        assert!(p02.contains("| **FAIL** |"), "{p02}");
+        // A pipe in a cell would break the table.
+        assert!(p02.contains("with a pipe") && p02.contains("\\|"), "{p02}");
+        let a01 = md
+            .lines()
+            .find(|l| l.starts_with("| A01 "))
+            .expect("A01 row");
+        assert!(a01.contains("| pass |"), "{a01}");
+        let warned = md.lines().find(|l| l.starts_with("| A10#2 ")).expect("row");
+        assert!(warned.contains("| pass, 1 warning |"), "{warned}");
+        assert!(md.contains("## Failures\n\n### P02 "), "{md}");
+        assert!(md.contains("Reproduce: `eioa replay local-P02`"), "{md}");
+        assert!(
+            md.contains("## Warnings\n\n- A10#2 changed-resend: "),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn html_marks_the_failed_row_and_escapes() {
+        let html = mixed().to_html();
+        assert!(
+            html.contains("FAILED: 2 of 3 exchanges passed, 1 warning(s)"),
+            "{html}"
+        );
+        assert!(html.contains("<tr class=\"fail\"><td>P02</td>"), "{html}");
+        assert!(html.contains("<tr class=\"pass\"><td>A01</td>"), "{html}");
+        assert!(
+            html.contains("<tr class=\"pass warn\"><td>A10#2</td>"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;missing&gt; &amp; more"), "{html}");
+        assert!(!html.contains("<missing>"), "fault text is escaped");
+    }
+}

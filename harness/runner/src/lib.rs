@@ -16,8 +16,11 @@ pub use eioa_model::redact::redact_xml;
 pub use judge::judge;
 pub use kit::{Branch, Kit, KitError};
 use record::OutcomeExt;
-pub use record::{ExchangeOutcome, Expect, Judgement, Observed, RunSummary};
+pub use record::{
+    ExchangeOutcome, ExchangeWarning, Expect, Judgement, Observed, RunSummary, WarningKind,
+};
 pub use scenarios::{suite, Category, Scenario, Step, SuiteName};
+pub use warn::FK_ANSWER_TIME;
 
 use eioa_client::{Client, Target};
 use eioa_model::soap::{Response, SOAP_ACTION};
