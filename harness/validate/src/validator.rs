@@ -460,7 +460,10 @@ fn decode_finding(body: &[u8], e: DecodeError) -> Finding {
         ),
         DecodeError::Unsupported { label } => encoding_error(
             body,
-            0,
+            // Point at the name in the declaration, where there is one.
+            find(body, format!("\"{label}\"").as_bytes())
+                .or_else(|| find(body, format!("'{label}'").as_bytes()))
+                .map_or(0, |p| p + 1),
             format!(
                 "the document is in {}, an encoding the harness does not read (FK expects UTF-8; \
                  UTF-16, ISO-8859-1, US-ASCII and the WHATWG encodings are read with a warning)",
