@@ -219,7 +219,18 @@ impl MockServer {
         }
         let cert_names = match &cfg.transport {
             Transport::MutualTls { identity, .. } | Transport::TlsNoClientAuth { identity } => {
-                crate::tls::leaf_names(identity)?
+                match crate::tls::leaf_names(identity) {
+                    Ok(names) => names,
+                    // rustls may still serve a certificate whose extensions x509-parser
+                    // refuses; then only the listen address is known as a name.
+                    Err(e @ TlsError::Names { .. }) if cfg.pose_as.is_none() => {
+                        eprintln!(
+                            "eioa-mock-server: WARNING: {e}; WSDL links name the listen address"
+                        );
+                        Vec::new()
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Transport::PlainHttp => Vec::new(),
         };
