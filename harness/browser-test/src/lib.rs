@@ -21,6 +21,7 @@
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -114,6 +115,8 @@ impl Browser {
             })?;
         let addr = free_loopback_port()?;
         let mut driver = Command::new(CHROMEDRIVER)
+            // Its own process group, which the browsers it starts inherit: one kill ends all.
+            .process_group(0)
             .arg(format!("--port={}", addr.port()))
             .arg("--allowed-ips=127.0.0.1")
             .stdin(Stdio::null())
@@ -199,6 +202,25 @@ impl Browser {
     /// Ends the session and chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
+        self.kill_all();
+    }
+
+    /// The process group of chromedriver and the browser it started (chromedriver's pid).
+    pub fn process_group(&self) -> u32 {
+        self.driver.id()
+    }
+
+    /// Ends chromedriver and every browser process it started: they share a process group.
+    fn kill_all(&mut self) {
+        if let Ok(Some(_)) = self.driver.try_wait() {
+            // Already reaped: the group id may belong to someone else by now.
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -206,10 +228,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A test that panics never reaches `close`: chromedriver must not outlive it. Chromium
-        // itself exits when chromedriver's pipe to it closes.
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // A test that panics never reaches `close`, and Chromium outlives a killed chromedriver:
+        // end the whole process group.
+        self.kill_all();
     }
 }
 
