@@ -113,8 +113,13 @@ fn invalid_fixtures_fail_with_exactly_their_rules() {
 
 #[test]
 fn warning_fixtures_pass_with_exactly_their_warnings() {
-    for (rule, dir) in rule_dirs("warnings") {
-        for f in xml_files(&dir) {
+    // An empty folder, or none at all, would pass without checking anything.
+    let dirs = rule_dirs("warnings");
+    assert!(!dirs.is_empty(), "fixtures/warnings has no rule folder");
+    for (rule, dir) in dirs {
+        let files = xml_files(&dir);
+        assert!(!files.is_empty(), "{} holds no fixture", dir.display());
+        for f in files {
             let bytes = std::fs::read(&f).unwrap();
             let report = validator().validate(&bytes);
             assert!(report.is_valid(), "{}: {:#?}", f.display(), report.findings);
