@@ -5,7 +5,7 @@
 
 use super::run::{execute, Connection};
 use crate::exit::{ExpectedError, Outcome};
-use eioa_runner::{RunSummary, Judgement};
+use eioa_runner::{Judgement, RunSummary};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -80,7 +80,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     )?;
     let again = execute(&args.conn, &scenarios, None, None, true, true)?;
     Ok(
-        if again.outcomes.iter().all(|x| x.judgement == Judgement::Passed) {
+        if again
+            .outcomes
+            .iter()
+            .all(|x| x.judgement == Judgement::Passed)
+        {
             Outcome::Success
         } else {
             Outcome::Findings
