@@ -4,6 +4,9 @@
 //! # Format
 //! A segment starts with the 8-byte magic [`MAGIC`], then frames:
 //! `len: u32 LE | crc32(payload): u32 LE | payload (len bytes, one JSON record)`.
+//! When the next segment starts, the segment gets a last frame, its footer:
+//! `{"segment_end":{"records":N,"first_seq":A,"last_seq":B}}` ([`SegmentEnd`]).
+//! Segments from before footers existed start with [`MAGIC_V1`] and are read alike.
 //!
 //! # Invariants
 //! - A record is written (and, with [`Durability::Fsync`], on disk) before
@@ -21,6 +24,14 @@
 //! - Sequence numbers never repeat: on open, the next one follows the highest seq of
 //!   the newest segment that has one, scanning back past empty segments (a rotation
 //!   right before a stop leaves the newest one empty).
+//! - Loss is visible. A batch whose write fails (a full disk) keeps the sequence
+//!   numbers it was given: its callers were answered with a fault, and the gap in the
+//!   journal says that exchanges happened that it does not hold. [`read_journal`]
+//!   reports every gap not explained by a damaged stretch, and a sealed segment
+//!   (one with a successor) that was cut short, in the middle of a record or at a
+//!   record boundary, by its missing footer or a footer that disagrees with it. Only
+//!   the tail of the newest segment has no footer to check it: a cut there looks like
+//!   a crash mid-write.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -34,8 +45,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-/// First bytes of every segment file.
-pub const MAGIC: &[u8; 8] = b"EIOAJNL1";
+/// First bytes of every segment file written now: sealed segments end in a footer.
+pub const MAGIC: &[u8; 8] = b"EIOAJNL2";
+/// First bytes of segments written before footers existed (no footer is expected).
+pub const MAGIC_V1: &[u8; 8] = b"EIOAJNL1";
 /// Frames larger than this are treated as damage, not as records.
 pub const MAX_RECORD_BYTES: u32 = 256 * 1024 * 1024;
 const FRAME_HEADER: usize = 8;
@@ -75,6 +88,8 @@ pub struct JournalConfig {
     pub rotate_bytes: u64,
     /// Delete closed segments older than this many days (`None`: keep forever).
     pub retention_days: Option<u32>,
+    /// Writes still to fail (test hook, see [`JournalConfig::fail_next_writes`]).
+    failures: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl JournalConfig {
@@ -84,8 +99,58 @@ impl JournalConfig {
             durability: Durability::Fsync,
             rotate_bytes: 64 * 1024 * 1024,
             retention_days: None,
+            failures: Arc::default(),
         }
     }
+
+    /// Makes the next `n` batch writes of a journal opened with this configuration
+    /// (or a clone of it) fail as on a full disk (`ENOSPC`, after writing half the
+    /// batch). For tests of what a failed write leaves behind.
+    #[doc(hidden)]
+    pub fn fail_next_writes(&self, n: u32) {
+        self.failures.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn injected_failure(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// The footer of a sealed segment: what it holds, so that a segment cut short is
+/// seen even when the cut falls between two records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SegmentEnd {
+    /// Records in the segment.
+    pub records: u64,
+    /// Sequence numbers of its first and last record (none when it has none).
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+}
+
+impl SegmentEnd {
+    fn of(records: &[Record]) -> Self {
+        SegmentEnd {
+            records: records.len() as u64,
+            first_seq: records.first().map(|r| r.seq),
+            last_seq: records.last().map(|r| r.seq),
+        }
+    }
+
+    fn add(&mut self, seq: u64) {
+        self.records += 1;
+        self.first_seq.get_or_insert(seq);
+        self.last_seq = Some(seq);
+    }
+}
+
+/// A footer frame's payload.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Footer {
+    segment_end: SegmentEnd,
 }
 
 /// One journal entry: an HTTP exchange, or a connection-level event (a TLS fault).
@@ -205,32 +270,39 @@ impl Journal {
     pub fn open(cfg: JournalConfig) -> Result<Journal, JournalError> {
         create_private_dir(&cfg.dir)?;
         let segments = list_segments(&cfg.dir)?;
-        let (path, index, recovery) = match segments.last() {
+        let (path, index, recovery, contents) = match segments.last() {
             Some((index, path)) => {
-                let recovery = repair_tail(path)?;
-                if recovery.damaged_bytes > 0 {
-                    // Leave the damaged segment byte for byte as found; new records
-                    // go to the next one.
+                let (recovery, scan) = repair_tail(path)?;
+                if recovery.damaged_bytes > 0 || scan.footer.is_some() {
+                    // Leave a damaged segment byte for byte as found, and a sealed
+                    // one sealed; new records go to the next one.
                     let next = index + 1;
                     let fresh = segment_path(&cfg.dir, next);
                     create_segment(&fresh)?;
                     sync_dir(&cfg.dir);
-                    eprintln!(
-                        "eioa-mock-server: journal {} is damaged and stays as it is; \
-                         new records go to {}",
-                        path.display(),
-                        fresh.display()
-                    );
-                    (fresh, next, recovery)
+                    if recovery.damaged_bytes > 0 {
+                        eprintln!(
+                            "eioa-mock-server: journal {} is damaged and stays as it is; \
+                             new records go to {}",
+                            path.display(),
+                            fresh.display()
+                        );
+                    }
+                    (fresh, next, recovery, SegmentEnd::default())
                 } else {
-                    (path.clone(), *index, recovery)
+                    (
+                        path.clone(),
+                        *index,
+                        recovery,
+                        SegmentEnd::of(&scan.records),
+                    )
                 }
             }
             None => {
                 let path = segment_path(&cfg.dir, 1);
                 create_segment(&path)?;
                 sync_dir(&cfg.dir);
-                (path, 1, Recovery::default())
+                (path, 1, Recovery::default(), SegmentEnd::default())
             }
         };
         let file = OpenOptions::new()
@@ -248,6 +320,7 @@ impl Journal {
             len,
             index,
             next_seq,
+            contents,
         };
         writer.sweep_retention();
         let (tx, rx) = mpsc::channel::<(Record, Reply)>();
@@ -310,6 +383,8 @@ struct Writer {
     len: u64,
     index: u32,
     next_seq: u64,
+    /// What the current segment holds, for its footer.
+    contents: SegmentEnd,
 }
 
 impl Writer {
@@ -350,6 +425,25 @@ impl Writer {
                 }
             }
             let result = self.write_batch(&buf);
+            match &result {
+                Ok(()) => {
+                    for (seq, enc) in seqs.iter().zip(&encode_errors) {
+                        if enc.is_none() {
+                            self.contents.add(*seq);
+                        }
+                    }
+                }
+                Err(e) => {
+                    // The sequence numbers stay used: the gap shows the loss.
+                    let lost: Vec<u64> = seqs.iter().copied().filter(|&s| s > 0).collect();
+                    eprintln!(
+                        "eioa-mock-server: journal write failed; sequence numbers {}..={} \
+                         are not journaled: {e}",
+                        lost.first().copied().unwrap_or_default(),
+                        lost.last().copied().unwrap_or_default(),
+                    );
+                }
+            }
             for ((_, reply), (seq, enc)) in batch.drain(..).zip(seqs.into_iter().zip(encode_errors))
             {
                 let r = match (&result, enc) {
@@ -372,13 +466,18 @@ impl Writer {
         if buf.is_empty() {
             return Ok(());
         }
-        let r = self
-            .file
-            .write_all(buf)
-            .and_then(|()| match self.cfg.durability {
-                Durability::Fsync => self.file.sync_data(),
-                Durability::None => Ok(()),
-            });
+        let r = if self.cfg.injected_failure() {
+            // As a full disk: part of the batch written, then ENOSPC.
+            self.file
+                .write_all(&buf[..buf.len() / 2])
+                .and_then(|()| Err(io::Error::from_raw_os_error(28)))
+        } else {
+            self.file.write_all(buf)
+        };
+        let r = r.and_then(|()| match self.cfg.durability {
+            Durability::Fsync => self.file.sync_data(),
+            Durability::None => Ok(()),
+        });
         match r {
             Ok(()) => {
                 self.len += buf.len() as u64;
@@ -393,20 +492,49 @@ impl Writer {
         }
     }
 
+    /// Seals the current segment with its footer and continues in a new one. The
+    /// footer is on disk before the next segment exists: a crash in between leaves
+    /// the newest segment sealed, and opening then starts the next one. If the next
+    /// segment cannot be made, the footer is cut off again and appends go on here.
     fn rotate(&mut self) -> Result<(), JournalError> {
-        let _ = self.file.sync_data();
+        let mut footer = Vec::new();
+        encode_footer(&self.contents, &mut footer);
+        let unseal = |file: &mut File, len: u64| {
+            let _ = file.set_len(len);
+            let _ = file.sync_data();
+        };
+        if let Err(e) = self
+            .file
+            .write_all(&footer)
+            .and_then(|()| self.file.sync_data())
+        {
+            unseal(&mut self.file, self.len);
+            return Err(JournalError::Write {
+                source: Arc::new(e),
+            });
+        }
         let next = self.index + 1;
         let path = segment_path(&self.cfg.dir, next);
-        create_segment(&path)?;
+        if let Err(e) = create_segment(&path) {
+            unseal(&mut self.file, self.len);
+            return Err(e);
+        }
         sync_dir(&self.cfg.dir);
-        self.file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|source| JournalError::Open { path, source })?;
-        self.len = MAGIC.len() as u64;
-        self.index = next;
-        self.sweep_retention();
-        Ok(())
+        match OpenOptions::new().append(true).open(&path) {
+            Ok(file) => {
+                self.file = file;
+                self.len = MAGIC.len() as u64;
+                self.index = next;
+                self.contents = SegmentEnd::default();
+                self.sweep_retention();
+                Ok(())
+            }
+            Err(source) => {
+                let _ = fs::remove_file(&path);
+                unseal(&mut self.file, self.len);
+                Err(JournalError::Open { path, source })
+            }
+        }
     }
 
     fn sweep_retention(&mut self) {
@@ -443,12 +571,23 @@ impl Writer {
 }
 
 fn encode_frame(record: &Record, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-    let payload = serde_json::to_vec(record)?;
+    frame(&serde_json::to_vec(record)?, buf);
+    Ok(())
+}
+
+fn encode_footer(contents: &SegmentEnd, buf: &mut Vec<u8>) {
+    let footer = Footer {
+        segment_end: *contents,
+    };
+    // Plain numbers and options: serialising cannot fail.
+    frame(&serde_json::to_vec(&footer).unwrap_or_default(), buf);
+}
+
+fn frame(payload: &[u8], buf: &mut Vec<u8>) {
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     buf.extend_from_slice(&len.to_le_bytes());
-    buf.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    buf.extend_from_slice(&payload);
-    Ok(())
+    buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    buf.extend_from_slice(payload);
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), JournalError> {
@@ -518,6 +657,13 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u32, PathBuf)>, JournalError> {
 pub struct Scan {
     /// Every intact record, in file order (including those after damage).
     pub records: Vec<Record>,
+    /// Where each of `records` starts.
+    pub record_offsets: Vec<u64>,
+    /// The footer and its offset, when the segment is sealed.
+    pub footer: Option<(u64, SegmentEnd)>,
+    /// Whether the segment is of the format that seals segments with a footer
+    /// ([`MAGIC`]; [`MAGIC_V1`] segments have none).
+    pub sealable: bool,
     /// Offset just past the last intact record (the end of the magic when there is
     /// none; 0 when the segment header itself is torn).
     pub valid_end: u64,
@@ -584,6 +730,10 @@ enum Frame {
         record: Box<Record>,
         end: usize,
     },
+    Footer {
+        footer: SegmentEnd,
+        end: usize,
+    },
     Damaged {
         /// Where the frame ends by its declared length, when that length is plausible.
         end: Option<usize>,
@@ -621,6 +771,14 @@ fn check_frame(data: &[u8], pos: usize) -> Frame {
             reason: "checksum mismatch".into(),
         };
     }
+    if payload.starts_with(b"{\"segment_end\"") {
+        if let Ok(f) = serde_json::from_slice::<Footer>(payload) {
+            return Frame::Footer {
+                footer: f.segment_end,
+                end,
+            };
+        }
+    }
     match serde_json::from_slice::<Record>(payload) {
         Ok(record) => Frame::Intact {
             record: Box::new(record),
@@ -638,7 +796,12 @@ fn check_frame(data: &[u8], pos: usize) -> Frame {
 /// plausible length, the CRC and valid JSON; frame headers cannot occur inside a
 /// payload (JSON bytes are >= 0x20, so any length they spell exceeds the maximum).
 fn next_intact(data: &[u8], pos: usize, declared_end: Option<usize>) -> Option<usize> {
-    let intact = |p: usize| matches!(check_frame(data, p), Frame::Intact { .. });
+    let intact = |p: usize| {
+        matches!(
+            check_frame(data, p),
+            Frame::Intact { .. } | Frame::Footer { .. }
+        )
+    };
     if let Some(e) = declared_end.filter(|&e| e < data.len()) {
         if intact(e) {
             return Some(e);
@@ -708,6 +871,9 @@ pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
         // A segment whose header itself is torn: nothing in it was ever acknowledged.
         return Ok(Scan {
             records: Vec::new(),
+            record_offsets: Vec::new(),
+            footer: None,
+            sealable: true,
             valid_end: 0,
             len: data.len() as u64,
             damage: if data.is_empty() {
@@ -723,7 +889,8 @@ pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
             },
         });
     }
-    if &data[..MAGIC.len()] != MAGIC {
+    let magic = &data[..MAGIC.len()];
+    if magic != MAGIC && magic != MAGIC_V1 {
         return Err(JournalError::BadMagic {
             path: path.to_path_buf(),
         });
@@ -732,14 +899,31 @@ pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
     let mut scan = Scan {
         len: data.len() as u64,
         valid_end: pos as u64,
+        sealable: magic == MAGIC,
         ..Scan::default()
     };
     while pos < data.len() {
         match check_frame(&data, pos) {
             Frame::Intact { record, end } => {
                 scan.records.push(*record);
+                scan.record_offsets.push(pos as u64);
                 pos = end;
                 scan.valid_end = end as u64;
+            }
+            Frame::Footer { footer, end } => {
+                scan.footer = Some((pos as u64, footer));
+                scan.valid_end = end as u64;
+                if end < data.len() {
+                    // Nothing is appended after a footer.
+                    scan.damage.push(Damage {
+                        offset: end as u64,
+                        bytes: (data.len() - end) as u64,
+                        reason: "bytes after the segment's footer".into(),
+                        torn_tail: false,
+                        seq_hint: legible_seq(&data[end..]),
+                    });
+                }
+                break;
             }
             Frame::Damaged { end, reason } => {
                 let next = next_intact(&data, pos, end);
@@ -764,8 +948,9 @@ pub fn scan_segment(path: &Path) -> Result<Scan, JournalError> {
 }
 
 /// Cuts a torn tail off the newest segment (rewrites a torn header) and reports
-/// damage that is left in place.
-fn repair_tail(path: &Path) -> Result<Recovery, JournalError> {
+/// damage that is left in place. Returns the scan as well (its records are those
+/// the repaired segment holds).
+fn repair_tail(path: &Path) -> Result<(Recovery, Scan), JournalError> {
     let scan = scan_segment(path)?;
     let open_err = |source| JournalError::Open {
         path: path.to_path_buf(),
@@ -782,11 +967,12 @@ fn repair_tail(path: &Path) -> Result<Recovery, JournalError> {
         f.write_all(MAGIC)
             .and_then(|()| f.sync_all())
             .map_err(open_err)?;
-        return Ok(Recovery {
+        let recovery = Recovery {
             records: 0,
             truncated_bytes: scan.len,
             damaged_bytes: 0,
-        });
+        };
+        return Ok((recovery, scan));
     }
     let mut truncated = 0;
     if let Some(tail) = scan.torn_tail() {
@@ -822,11 +1008,12 @@ fn repair_tail(path: &Path) -> Result<Recovery, JournalError> {
             scan.records.len()
         );
     }
-    Ok(Recovery {
+    let recovery = Recovery {
         records: scan.records.len() as u64,
         truncated_bytes: truncated,
         damaged_bytes: damaged,
-    })
+    };
+    Ok((recovery, scan))
 }
 
 /// The highest sequence number in the journal: from the newest segment that has
@@ -841,22 +1028,109 @@ fn last_seq(dir: &Path) -> Result<Option<u64>, JournalError> {
 }
 
 /// Every readable record in the journal directory, oldest first, plus a note per
-/// damaged stretch (records after a damaged one are still read).
+/// damaged stretch (records after a damaged one are still read) and per loss the
+/// journal shows otherwise: a gap in the sequence numbers, a sealed segment cut short.
 #[derive(Debug, Default)]
 pub struct JournalContents {
     pub records: Vec<Record>,
     pub damage: Vec<String>,
 }
 
+/// What comes next in a segment, in file order.
+enum Item<'a> {
+    Record(Box<Record>),
+    Damage(&'a Damage),
+}
+
 /// Reads the whole journal (read-only; a running server may be appending).
+///
+/// Sequence numbers run 1, 2, 3, … from the first segment (`journal-000001.log`;
+/// when retention deleted it, from the first record kept). A gap between two records
+/// with no damaged stretch between them is loss: exchanges that were answered (with
+/// a fault, when the write failed) and are not in the journal, or records cut
+/// away. A segment with a successor is sealed: one cut short has lost its footer,
+/// or its footer disagrees with the records left.
 pub fn read_journal(dir: &Path) -> Result<JournalContents, JournalError> {
+    let segments = list_segments(dir)?;
     let mut out = JournalContents::default();
-    for (_, path) in list_segments(dir)? {
-        let scan = scan_segment(&path)?;
-        out.records.extend(scan.records);
-        for d in &scan.damage {
-            out.damage.push(format!("{}: {d}", path.display()));
+    // The last sequence number seen, and whether corruption kept in place (which may
+    // hold the missing records) came after it.
+    let mut prev: Option<u64> = match segments.first() {
+        Some((1, _)) => Some(0),
+        _ => None,
+    };
+    let mut explained = false;
+    for (k, (_, path)) in segments.iter().enumerate() {
+        let scan = scan_segment(path)?;
+        let name = path.display();
+        let sealed = k + 1 < segments.len();
+        let mut items: Vec<(u64, Item<'_>)> = scan
+            .record_offsets
+            .iter()
+            .copied()
+            .zip(scan.records.into_iter().map(|r| Item::Record(Box::new(r))))
+            .chain(scan.damage.iter().map(|d| (d.offset, Item::Damage(d))))
+            .collect();
+        items.sort_by_key(|(offset, _)| *offset);
+        let mut intact = Vec::new();
+        for (offset, item) in items {
+            match item {
+                Item::Damage(d) if sealed && d.torn_tail => out.damage.push(format!(
+                    "{name}: cut short at offset {}, in a segment that was sealed \
+                     (not a crash mid-write): {} bytes of a record remain ({})",
+                    d.offset, d.bytes, d.reason
+                )),
+                Item::Damage(d) => {
+                    out.damage.push(format!("{name}: {d}"));
+                    explained |= !d.torn_tail;
+                }
+                Item::Record(r) => {
+                    if let Some(p) = prev.filter(|_| !explained) {
+                        if r.seq > p + 1 {
+                            out.damage.push(format!(
+                                "{name}: sequence numbers {} to {} are missing before the \
+                                 record at offset {offset} ({} exchanges answered but not \
+                                 journaled, as after a failed write, or records cut away)",
+                                p + 1,
+                                r.seq - 1,
+                                r.seq - 1 - p
+                            ));
+                        } else if r.seq <= p {
+                            out.damage.push(format!(
+                                "{name}: sequence number {} at offset {offset} follows {p}",
+                                r.seq
+                            ));
+                        }
+                    }
+                    prev = Some(prev.map_or(r.seq, |p| p.max(r.seq)));
+                    explained = false;
+                    intact.push(*r);
+                }
+            }
         }
+        if sealed && scan.sealable && scan.damage.is_empty() {
+            let found = SegmentEnd::of(&intact);
+            match scan.footer {
+                None => out.damage.push(format!(
+                    "{name}: a sealed segment without its footer: cut short after {} \
+                     records (last seq {}), or the footer could not be written",
+                    found.records,
+                    found.last_seq.map_or("none".into(), |s| s.to_string())
+                )),
+                Some((_, footer)) if footer != found => out.damage.push(format!(
+                    "{name}: the footer says {} records, seq {:?} to {:?}; the segment \
+                     holds {}, seq {:?} to {:?}",
+                    footer.records,
+                    footer.first_seq,
+                    footer.last_seq,
+                    found.records,
+                    found.first_seq,
+                    found.last_seq
+                )),
+                Some(_) => {}
+            }
+        }
+        out.records.extend(intact);
     }
     Ok(out)
 }
@@ -1249,6 +1523,206 @@ mod tests {
         j.close();
         let c = read_journal(&d).unwrap();
         assert_eq!(seqs(&c), [1, 2, 3, 4]);
+    }
+
+    /// A journal of `n` records (`r1`..) in segments of a few records each.
+    fn sealed_segments(d: &Path, n: usize) -> JournalConfig {
+        let mut cfg = JournalConfig::new(d);
+        cfg.rotate_bytes = 1200;
+        cfg.durability = Durability::None;
+        let j = Journal::open(cfg.clone()).unwrap();
+        rt().block_on(async {
+            for i in 1..=n {
+                j.append(record(&format!("r{i}"))).await.unwrap();
+            }
+        });
+        j.close();
+        cfg
+    }
+
+    #[test]
+    fn sealed_segments_end_in_a_footer_that_matches_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        sealed_segments(&d, 12);
+        let segments = list_segments(&d).unwrap();
+        assert!(segments.len() >= 3, "{segments:?}");
+        let mut seen = 0;
+        for (k, (_, path)) in segments.iter().enumerate() {
+            let scan = scan_segment(path).unwrap();
+            assert!(scan.damage.is_empty(), "{:?}", scan.damage);
+            if k + 1 < segments.len() {
+                let (offset, footer) = scan.footer.expect("a sealed segment has a footer");
+                assert_eq!(footer, SegmentEnd::of(&scan.records));
+                assert_eq!(footer.first_seq, Some(seen + 1));
+                assert_eq!(scan.valid_end, scan.len, "the footer is the last frame");
+                assert!(offset > *scan.record_offsets.last().unwrap());
+            } else {
+                assert!(scan.footer.is_none(), "the newest segment is open");
+            }
+            seen += scan.records.len() as u64;
+        }
+        let c = read_journal(&d).unwrap();
+        assert_eq!(seqs(&c), (1..=12).collect::<Vec<u64>>());
+        assert!(c.damage.is_empty(), "{:?}", c.damage);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_a_gap_that_is_reported() {
+        // Issue #11 item 7: a full disk skipped sequence numbers silently.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let cfg = JournalConfig::new(&d);
+        let j = Journal::open(cfg.clone()).unwrap();
+        let results: Vec<Result<u64, JournalError>> = rt().block_on(async {
+            let mut v = Vec::new();
+            for i in 1..=6 {
+                if i == 3 {
+                    cfg.fail_next_writes(2);
+                }
+                v.push(j.append(record(&format!("r{i}"))).await);
+            }
+            v
+        });
+        j.close();
+        let ok: Vec<u64> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(ok, [1, 2, 5, 6]);
+        assert!(matches!(results[2], Err(JournalError::Write { .. })));
+        assert!(matches!(results[3], Err(JournalError::Write { .. })));
+        // The half-written batches were cut away: every frame is intact.
+        let scan = scan_segment(&segment_path(&d, 1)).unwrap();
+        assert!(scan.damage.is_empty(), "{:?}", scan.damage);
+
+        let c = read_journal(&d).unwrap();
+        assert_eq!(txs(&c), ["r1", "r2", "r5", "r6"]);
+        assert_eq!(c.damage.len(), 1, "{:?}", c.damage);
+        assert!(
+            c.damage[0].contains("sequence numbers 3 to 4 are missing"),
+            "{:?}",
+            c.damage
+        );
+        // And after a restart too: the gap stays, the numbering goes on.
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        assert_eq!(rt().block_on(j.append(record("r7"))).unwrap(), 7);
+        j.close();
+        assert_eq!(read_journal(&d).unwrap().damage.len(), 1);
+    }
+
+    #[test]
+    fn a_sealed_segment_cut_in_the_middle_of_a_record_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let cfg = sealed_segments(&d, 12);
+        let first = segment_path(&d, 1);
+        let data = fs::read(&first).unwrap();
+        let fr = frames(&data);
+        assert!(fr.len() >= 3, "two records and a footer");
+        // Cut inside the second record: it and everything after it in the segment go.
+        let (start, end) = fr[1];
+        fs::write(&first, &data[..(start + end) / 2]).unwrap();
+
+        let c = read_journal(&d).unwrap();
+        let lost = fr.len() as u64 - 2;
+        assert_eq!(c.records.len() as u64, 12 - lost);
+        assert_eq!(c.damage.len(), 2, "{:?}", c.damage);
+        assert!(c.damage[0].contains("cut short"), "{:?}", c.damage);
+        assert!(!c.damage[0].contains("torn tail"), "{:?}", c.damage);
+        assert!(
+            c.damage[1].contains(&format!("sequence numbers 2 to {} are missing", lost + 1)),
+            "{:?}",
+            c.damage
+        );
+        // Opening repairs only the newest segment: the cut one stays as found.
+        let len = fs::metadata(&first).unwrap().len();
+        let j = Journal::open(cfg).unwrap();
+        assert_eq!(rt().block_on(j.append(record("r13"))).unwrap(), 13);
+        j.close();
+        assert_eq!(fs::metadata(&first).unwrap().len(), len);
+        assert_eq!(read_journal(&d).unwrap().damage.len(), 2);
+    }
+
+    #[test]
+    fn a_sealed_segment_cut_between_two_records_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        sealed_segments(&d, 12);
+        let first = segment_path(&d, 1);
+        let data = fs::read(&first).unwrap();
+        let fr = frames(&data);
+        // Cut after the first record: what is left reads as intact records only.
+        fs::write(&first, &data[..fr[0].1]).unwrap();
+
+        let c = read_journal(&d).unwrap();
+        assert_eq!(c.damage.len(), 2, "{:?}", c.damage);
+        assert!(c.damage[0].contains("without its footer"), "{:?}", c.damage);
+        assert!(
+            c.damage[1].contains("sequence numbers 2 to"),
+            "{:?}",
+            c.damage
+        );
+    }
+
+    #[test]
+    fn segments_without_footers_from_before_them_are_read_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        sealed_segments(&d, 12);
+        // Segment 1 as the earlier format wrote it: old magic, no footer.
+        let first = segment_path(&d, 1);
+        let mut data = fs::read(&first).unwrap();
+        let (footer_at, _) = *frames(&data).last().unwrap();
+        data.truncate(footer_at);
+        data[..MAGIC_V1.len()].copy_from_slice(MAGIC_V1);
+        fs::write(&first, &data).unwrap();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(seqs(&c), (1..=12).collect::<Vec<u64>>());
+        assert!(c.damage.is_empty(), "{:?}", c.damage);
+    }
+
+    #[test]
+    fn a_crash_between_a_footer_and_the_next_segment_is_no_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        let mut cfg = JournalConfig::new(&d);
+        cfg.rotate_bytes = 1;
+        fsynced_records_with(&cfg, 3);
+        // The empty segment the last rotation made, as if the crash came before it.
+        let segments = list_segments(&d).unwrap();
+        let (_, newest) = segments.last().unwrap();
+        assert_eq!(fs::metadata(newest).unwrap().len(), MAGIC.len() as u64);
+        fs::remove_file(newest).unwrap();
+        let j = Journal::open(cfg).unwrap();
+        assert_eq!(j.recovery().records, 1, "the sealed segment, left sealed");
+        assert_eq!(rt().block_on(j.append(record("r4"))).unwrap(), 4);
+        j.close();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(seqs(&c), [1, 2, 3, 4]);
+        assert!(c.damage.is_empty(), "{:?}", c.damage);
+    }
+
+    fn fsynced_records_with(cfg: &JournalConfig, n: usize) {
+        let j = Journal::open(cfg.clone()).unwrap();
+        rt().block_on(async {
+            for i in 1..=n {
+                j.append(record(&format!("r{i}"))).await.unwrap();
+            }
+        });
+        j.close();
+    }
+
+    #[test]
+    fn a_removed_segment_is_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        sealed_segments(&d, 12);
+        let segments = list_segments(&d).unwrap();
+        fs::remove_file(&segments[1].1).unwrap();
+        let c = read_journal(&d).unwrap();
+        assert_eq!(c.damage.len(), 1, "{:?}", c.damage);
+        assert!(c.damage[0].contains("are missing"), "{:?}", c.damage);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod evidence;
+mod journal_and_reports;
 mod validate;
 
 fn root() -> PathBuf {
