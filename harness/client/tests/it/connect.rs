@@ -543,12 +543,12 @@ async fn happy_path_to_a_tx_id() {
     let mut seen = Vec::new();
     let r = connect::run_with(o, |c| seen.push(c.id.clone())).await;
     for c in &r.checks {
-        let expected = if c.id == "C-DNS-PUBLISHED" {
-            Status::Skipped
-        } else {
-            Status::Pass
-        };
-        assert_eq!(c.status, expected, "{c:#?}");
+        match c.id.as_str() {
+            "C-DNS-PUBLISHED" => assert_eq!(c.status, Status::Skipped, "{c:#?}"),
+            // Timing is not asserted: a loaded machine may take longer than FK's 2 s.
+            "C-SOAP-TIME" => assert_ne!(c.status, Status::Fail, "{c:#?}"),
+            _ => assert_eq!(c.status, Status::Pass, "{c:#?}"),
+        }
     }
     // Every check ran, in the documented order, and was reported as it finished.
     let ids: Vec<&str> = connect::checks::CHECKS.iter().map(|c| c.id).collect();
