@@ -56,6 +56,9 @@ rules! {
     X008 = "EIOA-X008", "too-many-attributes", Error,
         "An element carries more than 64 attributes; the document is not parsed (parsers slow down quadratically).",
         "Remove the attributes: a notification's elements carry none besides namespace declarations.";
+    S000 = "EIOA-S000", "schema-set", Error,
+        "The schema set itself could not be compiled or used, so the document was not checked against it; never the document's fault.",
+        "Check the schema set with `eioa schema show`; import FK's files again or use the embedded set.";
     S001 = "EIOA-S001", "schema", Error,
         "The document does not conform to the payload schema (element order, names, namespace, types, patterns).",
         "Follow the schema; the finding's kind says what is wrong.";

@@ -217,7 +217,7 @@ impl Validator {
                 }
             }
             Err(e) => findings.push(Finding {
-                rule: "EIOA-S000".into(),
+                rule: rules::S000.id.into(),
                 severity: Severity::Error,
                 line: 0,
                 column: 0,
@@ -667,4 +667,23 @@ fn hint(s: &str) -> Option<String> {
         out.push('.');
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A set that stops compiling (here: its imports are no longer loadable) is
+    /// reported as the set's failure on every document, never as the document's and
+    /// never as a panic.
+    #[test]
+    fn schema_set_failures_are_a_rule_of_their_own() {
+        let v = Validator::embedded().unwrap();
+        xml::unregister_schemas(&v.urls.key);
+        // A fresh thread compiles its own context, and now cannot.
+        let report =
+            std::thread::scope(|s| s.spawn(|| v.validate_envelope(b"<a/>")).join().unwrap());
+        let rules: Vec<_> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["EIOA-S000"], "{:#?}", report.findings);
+    }
 }

@@ -142,6 +142,16 @@ fn every_rule_has_a_fixture_and_a_docs_entry() {
         .map(|(r, _)| r)
         .collect();
     for r in RULES {
+        assert!(
+            docs.contains(&format!("## {}", r.id)),
+            "{} is not documented in docs/rules.md",
+            r.id
+        );
+        // A broken schema set is not a property of any document: no fixture can
+        // trigger it (the validator unit test `schema_set_failures_are_a_rule_of_their_own` covers it).
+        if r.id == "EIOA-S000" {
+            continue;
+        }
         assert!(covered.contains(r.id), "{} has no fixture folder", r.id);
         assert!(
             docs.contains(&format!("## {}", r.id)),
