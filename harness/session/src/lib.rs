@@ -18,6 +18,7 @@ pub mod checklist;
 pub mod coverage;
 pub mod exchange;
 pub mod judge;
+pub mod render;
 pub mod store;
 
 pub use checklist::{Case, Checklist, ChecklistError};
