@@ -181,7 +181,8 @@ pub fn probe(opts: ConnectOptions) -> anyhow::Result<ConnectionTest> {
         .build()?;
     let result = rt.block_on(connect::run_with(opts, print_check));
     eprintln!();
-    eprintln!("verdict: {} ({})", result.verdict, result.level.id());
+    eprintln!("level:   {}", result.level.id());
+    eprintln!("verdict: {}", result.verdict);
     if let Some(hint) = &result.next_level_hint {
         eprintln!("next:    {hint}");
     }

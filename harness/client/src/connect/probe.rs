@@ -1672,7 +1672,7 @@ impl Probe<'_> {
                             Some("The connection works; the service refused the notification's XML: run `eioa validate` on it and fix what the message names.".into()), t),
                         "SignatureValidationError" => {
                             let remedy = match request.signature {
-                                SignatureKind::HarnessTest => "The connection works; the service does not trust the harness's test signature (FK never does): to reach accepted, send a notification signed in BankID's test environment with --signature FILE --ocsp FILE.",
+                                SignatureKind::HarnessTest => "The connection works; the service does not trust the harness's test signature (FK never does): to reach accepted, send a notification signed in BankID's test environment with --notification FILE --signature FILE --ocsp FILE.",
                                 SignatureKind::BankId => "The connection works; the service refused the BankID signature: check that it signs exactly this notification (its id and SHA-256 binding) and that the OCSP response belongs to it.",
                             };
                             self.push(checks::SOAP, Status::Warn, format!("SignatureValidationError: {shown}"), facts, Some(remedy.into()), t);
