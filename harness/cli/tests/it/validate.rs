@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// An address-space limit for the child: an unbounded read (or keeping every input)
-/// cannot fit in it, a bounded run fits many times over.
-const ADDRESS_SPACE: u64 = 512 << 20;
+/// A limit on the child's data (heap and private mappings, `RLIMIT_DATA`): an
+/// unbounded read, or keeping every input, cannot fit in it; a bounded run needs a
+/// fifth of it. Unlike an address-space limit it does not count the address space
+/// malloc reserves per thread, so it holds on machines with many cores too.
+const DATA_LIMIT: u64 = 128 << 20;
 
 struct Run {
     code: Option<i32>,
@@ -17,16 +19,16 @@ struct Run {
     stderr: String,
 }
 
-/// Runs `eioa` in `dir` with a deadline, optionally under an address-space limit
-/// (through util-linux's `prlimit`), with stdout and stderr in files so that a large
-/// output cannot stall the child.
+/// Runs `eioa` in `dir` with a deadline, optionally under a data limit (through
+/// util-linux's `prlimit`), with stdout and stderr in files so that a large output
+/// cannot stall the child.
 fn run(dir: &Path, args: &[&str], stdin: Stdio, limit: Option<u64>, as_user: bool) -> Run {
     let out = tempfile::NamedTempFile::new().unwrap();
     let err = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = match limit {
         Some(bytes) => {
             let mut c = Command::new("prlimit");
-            c.arg(format!("--as={bytes}"))
+            c.arg(format!("--data={bytes}"))
                 .arg("--")
                 .arg(env!("CARGO_BIN_EXE_eioa"));
             c
@@ -37,6 +39,8 @@ fn run(dir: &Path, args: &[&str], stdin: Stdio, limit: Option<u64>, as_user: boo
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("EIOA_SCHEMA_DIR")
+        // Out of memory, a backtrace would need memory too.
+        .env_remove("RUST_BACKTRACE")
         .stdin(stdin)
         .stdout(out.reopen().unwrap())
         .stderr(err.reopen().unwrap());
@@ -80,7 +84,7 @@ fn oversized_inputs_are_never_read_whole() {
         let f = std::fs::File::create(big.join(format!("f{i}.xml"))).unwrap();
         f.set_len(200 << 20).unwrap();
     }
-    let limit = Some(ADDRESS_SPACE);
+    let limit = Some(DATA_LIMIT);
     let args = |extra: &str| ["validate", "--threads", "2", TODAY, extra].map(String::from);
     let cases: [(&str, Stdio, &str, usize); 4] = [
         (
@@ -134,12 +138,22 @@ fn one_line_document() -> String {
     )
 }
 
+/// One line, 1 MB, not well-formed half-way: the finding's column is followed by a
+/// megabyte of text.
+fn one_line_with_an_ampersand() -> String {
+    let doc = one_line_document();
+    let at = doc.find("<fornamn>").unwrap() + "<fornamn>".len();
+    format!("{}A & B{}", &doc[..at], &doc[at..])
+}
+
 #[test]
 fn a_long_line_is_quoted_around_the_column() {
     let tmp = tempfile::tempdir().unwrap();
     let doc = one_line_document();
+    let amp = one_line_with_an_ampersand();
     assert!(doc.len() > 1_000_000 && !doc.contains('\n'));
     std::fs::write(tmp.path().join("one-line.xml"), &doc).unwrap();
+    std::fs::write(tmp.path().join("ampersand.xml"), &amp).unwrap();
     let o = run(
         tmp.path(),
         &["validate", TODAY, "one-line.xml"],
@@ -166,6 +180,22 @@ fn a_long_line_is_quoted_around_the_column() {
         out.contains("<personnummer>YYYYMMDDXXXX</personnummer>"),
         "{out}"
     );
+
+    let o = run(
+        tmp.path(),
+        &["validate", TODAY, "ampersand.xml"],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("error[EIOA-X001]"),
+        "{}",
+        out.chars().take(2000).collect::<String>()
+    );
+    assert!(out.len() < 2048, "{} bytes for one finding", out.len());
 }
 
 #[test]
@@ -201,7 +231,7 @@ fn many_documents_with_findings_are_not_kept_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    let doc = one_line_document();
+    let doc = one_line_with_an_ampersand();
     for i in 0..40 {
         std::fs::write(docs.join(format!("d{i:02}.xml")), &doc).unwrap();
     }
@@ -209,7 +239,7 @@ fn many_documents_with_findings_are_not_kept_whole() {
         tmp.path(),
         &["validate", "--threads", "2", TODAY, "docs"],
         Stdio::null(),
-        Some(ADDRESS_SPACE),
+        Some(DATA_LIMIT),
         false,
     );
     let out = text(&o.stdout);
