@@ -283,8 +283,15 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let cfg = args.to_config()?;
     let schema_set = cfg.fk.validator.info().clone();
     let anchors = cfg.fk.trust_anchors.len();
+    let schemas = cfg.fk.validator.schema_set().clone();
     let stats = crate::server::run_until_signal(cfg, |s: &RunningServer| {
         eprintln!("eioa-mock-server: listening on {}", s.url());
+        match crate::admin::start(&s.journal_dir(), schemas) {
+            Ok(a) => eprintln!(
+                "eioa-mock-server: sessions     admin on http://{a} (eioa session start NAME)"
+            ),
+            Err(e) => eprintln!("eioa-mock-server: sessions     unavailable: {e}"),
+        }
         eprintln!("eioa-mock-server: schema set   {schema_set}");
         eprintln!("eioa-mock-server: signer trust {anchors} anchor(s)");
         eprintln!("eioa-mock-server: endpoint     {}", s.endpoint());

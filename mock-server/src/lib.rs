@@ -8,6 +8,7 @@
 //! ([`pacing`]) and transport limits. [`certs`] makes a development PKI, [`redact`]
 //! and [`txview`] show the journal without exposing personal data.
 
+pub mod admin;
 pub mod certs;
 pub mod cli;
 pub mod faults;
