@@ -46,7 +46,8 @@ impl Input {
                     return Ok(Contents::TooLarge(Size::Exactly(meta.len())));
                 }
                 // The file may still grow (or be a device or a pipe): the bound holds anyway.
-                read_bounded(file, max)
+                let expected = usize::try_from(meta.len()).unwrap_or(max).min(max);
+                read_within(file, max, Vec::with_capacity(expected + 1))
             }
         }
     }
@@ -73,8 +74,11 @@ pub enum Size {
 /// Reads a document of at most `max` bytes: never more than `max + 1` bytes are
 /// read, and an oversized document is dropped before this returns.
 pub fn read_bounded(reader: impl Read, max: usize) -> std::io::Result<Contents> {
+    read_within(reader, max, Vec::new())
+}
+
+fn read_within(reader: impl Read, max: usize, mut bytes: Vec<u8>) -> std::io::Result<Contents> {
     let limit = (max as u64).saturating_add(1);
-    let mut bytes = Vec::new();
     reader.take(limit).read_to_end(&mut bytes)?;
     if bytes.len() > max {
         return Ok(Contents::TooLarge(Size::MoreThan(max as u64)));
@@ -470,6 +474,33 @@ mod tests {
             .pop()
             .flatten()
             .unwrap()
+    }
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures")
+            .join(rel)
+    }
+
+    #[test]
+    fn results_keep_the_inputs_order_and_the_first_unreadable_input_is_named() {
+        let v = Validator::embedded().unwrap();
+        let valid = collect(&[fixture("valid")]).unwrap();
+        assert!(valid.len() >= 4);
+        for threads in [1, 2, 4] {
+            let got = validate_all(&v, &valid, threads).unwrap();
+            let names: Vec<String> = got.iter().map(|f| f.path.clone()).collect();
+            let want: Vec<String> = valid.iter().map(Input::name).collect();
+            assert_eq!(names, want);
+        }
+        let mut inputs = valid.clone();
+        inputs.insert(1, Input::File(fixture("no-such-1.xml")));
+        inputs.push(Input::File(fixture("no-such-2.xml")));
+        for threads in [1, 2, 4] {
+            let e = validate_all(&v, &inputs, threads).unwrap_err();
+            assert!(e.path().ends_with("no-such-1.xml"), "{e}");
+            assert!(matches!(e, InputError::Read { .. }));
+        }
     }
 
     #[test]
