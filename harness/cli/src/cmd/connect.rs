@@ -11,6 +11,9 @@ use eioa_client::Resolve;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("target", |a| a
+    .default_value("test")
+    .help("`test` (FK's test address), `prod`, or a URL such as https://shsext.forsakringskassan.se:8020/shs2/FK.EIOA.AnmalanArbetsgivare.ext")))]
 pub struct Args {
     #[command(flatten)]
     pub conn: Connection,

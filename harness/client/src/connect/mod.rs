@@ -17,8 +17,12 @@
 
 mod cert;
 pub mod checks;
+mod diag;
+mod identity;
 pub mod model;
+mod net;
 mod probe;
+mod soap;
 
 pub use model::{
     CertPanel, Check, ConnectionTest, ExchangeSummary, Fact, Level, Status, TargetInfo,

@@ -573,3 +573,27 @@ async fn happy_path_to_a_tx_id() {
     assert!(json.contains("\"level\":\"accepted\""), "{json}");
     fk.shutdown().await;
 }
+
+#[tokio::test]
+async fn tls12_refusal_during_the_handshake_is_named_too() {
+    let pki = Pki::new();
+    let files = Files::new();
+    let mut opts = ServerOpts::mutual(&pki);
+    opts.tls12_only = true;
+    let server = TestServer::start(opts, Behaviour::ReadThenClose).await;
+    let mut o = options(&local_url(server.addr.port()), &pki.ca);
+    o.identity = Some(files.pem_identity(&pki.other_client));
+    let r = connect::run(o).await;
+    // TLS 1.2 servers refuse inside the handshake, before the client's Finished is answered.
+    assert_check(&r, "C-TLS-HANDSHAKE", Status::Pass, "");
+    assert_check(
+        &r,
+        "C-TLS-CLIENT-CERT",
+        Status::Fail,
+        "does not trust the authority",
+    );
+    let c = r.check("C-TLS-CLIENT-CERT").unwrap();
+    assert_eq!(c.fact("alert"), Some("unknown_ca"));
+    assert_eq!(c.fact("when"), Some("during the handshake"));
+    assert_eq!(r.level, Level::Reachable);
+}

@@ -1,0 +1,648 @@
+//! The TLS diagnosis (`C-TLS-*`): one handshake on the TCP check's connection, recorded by a
+//! verifier that hands every decision to webpki, then each verdict judged on its own.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
+use rustls::{AlertDescription, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use time::OffsetDateTime;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use super::cert::{self, when};
+use super::checks::{self};
+use super::identity::IdState;
+use super::model::{CertPanel, Fact, Status};
+use super::probe::{alert_name, ms, rustls_error, tls_defs, version_name, Probe};
+use crate::tls::root_store;
+
+#[derive(Debug, Default)]
+struct Seen {
+    chain: Vec<CertificateDer<'static>>,
+    cert_requested: bool,
+    ca_names: Vec<Vec<u8>>,
+    client_cert_sent: bool,
+}
+
+type SeenRec = Arc<Mutex<Seen>>;
+
+fn note<R>(rec: &SeenRec, f: impl FnOnce(&mut Seen) -> R) -> R {
+    let mut g = rec.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut g)
+}
+
+/// Hands every decision to webpki; notes the chain the server presented.
+#[derive(Debug)]
+struct DiagVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    rec: SeenRec,
+}
+
+impl ServerCertVerifier for DiagVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        note(&self.rec, |s| {
+            s.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+        });
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Offers the identity (if usable) and notes the authorities the server named.
+#[derive(Debug)]
+struct DiagResolver {
+    key: Option<Arc<CertifiedKey>>,
+    rec: SeenRec,
+}
+
+impl ResolvesClientCert for DiagResolver {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        note(&self.rec, |s| {
+            s.cert_requested = true;
+            s.ca_names = root_hint_subjects.iter().map(|n| n.to_vec()).collect();
+            s.client_cert_sent = self.key.is_some();
+        });
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+/// How the TLS diagnosis ended.
+pub(super) enum TlsEnd {
+    /// Not run (skipped) or no TLS (plain http).
+    NotRun,
+    /// The handshake completed; `alert` is what arrived afterwards, if anything.
+    Done,
+    /// The client refused the server's certificate.
+    ServerCertRefused,
+    /// The server refused the client certificate (or the handshake) with an alert.
+    Alert,
+    /// The handshake did not get as far as a certificate.
+    Broken,
+}
+
+impl Probe<'_> {
+    // ---- TLS --------------------------------------------------------------------------------
+
+    pub(super) async fn tls(
+        &mut self,
+        stream: TcpStream,
+        host: &str,
+        id: &IdState,
+    ) -> (TlsEnd, Vec<CertPanel>, Option<String>) {
+        let t = Instant::now();
+        let roots = match root_store(&self.opts.extra_roots, self.opts.use_system_roots) {
+            Ok(r) => r,
+            Err(e) => {
+                self.push(
+                    checks::TLS_HANDSHAKE,
+                    Status::Fail,
+                    format!("no trust roots: {e}"),
+                    vec![],
+                    Some("Pass the CA that issued the server's certificate with --ca FILE.".into()),
+                    t,
+                );
+                for def in &tls_defs()[1..] {
+                    self.skip(*def, "no TLS configuration (C-TLS-HANDSHAKE)");
+                }
+                return (TlsEnd::Broken, Vec::new(), None);
+            }
+        };
+        let roots = Arc::new(roots);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let rec: SeenRec = Arc::default();
+        let server_name = match ServerName::try_from(host.to_owned()) {
+            Ok(n) => n,
+            Err(e) => {
+                self.push(
+                    checks::TLS_HANDSHAKE,
+                    Status::Fail,
+                    format!("`{host}` cannot be used as a TLS server name: {e}"),
+                    vec![],
+                    Some("Use a host name or an IP address in the URL.".into()),
+                    t,
+                );
+                for def in &tls_defs()[1..] {
+                    self.skip(*def, "no TLS server name (C-TLS-HANDSHAKE)");
+                }
+                return (TlsEnd::Broken, Vec::new(), None);
+            }
+        };
+        let config =
+            WebPkiServerVerifier::builder_with_provider(Arc::clone(&roots), Arc::clone(&provider))
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|inner| {
+                    rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+                        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+                        .map_err(|e| e.to_string())
+                        .map(|b| {
+                            b.dangerous()
+                                .with_custom_certificate_verifier(Arc::new(DiagVerifier {
+                                    inner,
+                                    rec: Arc::clone(&rec),
+                                }))
+                                .with_client_cert_resolver(Arc::new(DiagResolver {
+                                    key: id.certified.clone(),
+                                    rec: Arc::clone(&rec),
+                                }))
+                        })
+                });
+        let mut config = match config {
+            Ok(c) => c,
+            Err(e) => {
+                self.push(
+                    checks::TLS_HANDSHAKE,
+                    Status::Fail,
+                    format!("cannot configure TLS: {e}"),
+                    vec![],
+                    Some("Check the --ca files: each must be a CA certificate.".into()),
+                    t,
+                );
+                for def in &tls_defs()[1..] {
+                    self.skip(*def, "no TLS configuration (C-TLS-HANDSHAKE)");
+                }
+                return (TlsEnd::Broken, Vec::new(), None);
+            }
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.resumption = rustls::client::Resumption::disabled();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let peer = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let result = tokio::time::timeout(
+            self.opts.connect_timeout,
+            connector.connect(server_name.clone(), stream),
+        )
+        .await;
+        let seen_chain = note(&rec, |s| s.chain.clone());
+        let server_chain: Vec<CertPanel> = seen_chain
+            .iter()
+            .filter_map(|c| cert::parse(c, self.now).map(|c| c.panel))
+            .collect();
+
+        let (end, handshake_error, mut tls_stream, suite, version) = match result {
+            Err(_) => {
+                self.push(checks::TLS_HANDSHAKE, Status::Fail, format!("no TLS answer from {peer} within {:?}", self.opts.connect_timeout), vec![Fact::new("peer", peer.clone()), Fact::new("waited", ms(t.elapsed()))],
+                    Some(format!("Something accepts TCP at {peer} but does not speak TLS: check the port and that the URL is https (FK: test 8020, production 7020); if a proxy or TLS inspection sits in between, ask for a direct route.")), t);
+                (TlsEnd::Broken, None, None, None, None)
+            }
+            Ok(Ok(s)) => {
+                let conn = s.get_ref().1;
+                let version = conn.protocol_version().map(version_name);
+                let suite = conn
+                    .negotiated_cipher_suite()
+                    .map(|cs| format!("{:?}", cs.suite()));
+                let alpn = conn
+                    .alpn_protocol()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .unwrap_or_else(|| "none".into());
+                self.push(
+                    checks::TLS_HANDSHAKE,
+                    Status::Pass,
+                    format!(
+                        "{} {}",
+                        version.clone().unwrap_or_default(),
+                        suite.clone().unwrap_or_default()
+                    ),
+                    vec![
+                        Fact::new("peer", peer.clone()),
+                        Fact::new("tls version", version.clone().unwrap_or_default()),
+                        Fact::new("cipher suite", suite.clone().unwrap_or_default()),
+                        Fact::new("alpn", alpn),
+                        Fact::new("time", ms(t.elapsed())),
+                    ],
+                    None,
+                    t,
+                );
+                (TlsEnd::Done, None, Some(s), suite, version)
+            }
+            Ok(Err(e)) => {
+                let tls_err = rustls_error(&e);
+                match (&tls_err, seen_chain.is_empty()) {
+                    (Some(rustls::Error::InvalidCertificate(_)), _) => {
+                        self.push(
+                            checks::TLS_HANDSHAKE,
+                            Status::Pass,
+                            "the server speaks TLS; the handshake stopped at its certificate",
+                            vec![
+                                Fact::new("peer", peer.clone()),
+                                Fact::new("error", e.to_string()),
+                            ],
+                            None,
+                            t,
+                        );
+                        (TlsEnd::ServerCertRefused, tls_err, None, None, None)
+                    }
+                    (Some(rustls::Error::AlertReceived(alert)), false) => {
+                        self.push(
+                            checks::TLS_HANDSHAKE,
+                            Status::Pass,
+                            format!(
+                                "the server speaks TLS; it ended the handshake with alert {}",
+                                alert_name(*alert)
+                            ),
+                            vec![
+                                Fact::new("peer", peer.clone()),
+                                Fact::new("alert", alert_name(*alert)),
+                            ],
+                            None,
+                            t,
+                        );
+                        (TlsEnd::Alert, tls_err, None, None, None)
+                    }
+                    (Some(rustls::Error::AlertReceived(alert)), true) => {
+                        self.push(checks::TLS_HANDSHAKE, Status::Fail, format!("the server refused the handshake with alert {}", alert_name(*alert)), vec![Fact::new("peer", peer.clone()), Fact::new("alert", alert_name(*alert))],
+                            Some("The server and this client share no TLS version or cipher suite (TLS 1.2 and 1.3 are offered), or the server refuses the name asked for: check the URL's host name and port.".into()), t);
+                        (TlsEnd::Broken, tls_err, None, None, None)
+                    }
+                    _ => {
+                        self.push(checks::TLS_HANDSHAKE, Status::Fail, format!("the TLS handshake with {peer} failed: {e}"), vec![Fact::new("peer", peer.clone()), Fact::new("error", e.to_string())],
+                            Some(format!("Something at {peer} does not complete a TLS handshake: check the port and that the URL is https; a proxy or TLS inspection in between breaks mutual TLS.")), t);
+                        (TlsEnd::Broken, tls_err, None, None, None)
+                    }
+                }
+            }
+        };
+        let _ = version;
+
+        // Server certificate: trust, name and validity, each judged on its own.
+        if seen_chain.is_empty() {
+            for def in [
+                checks::TLS_SERVER_TRUST,
+                checks::TLS_SERVER_NAME,
+                checks::TLS_SERVER_VALID,
+            ] {
+                self.skip(def, "the server presented no certificate (C-TLS-HANDSHAKE)");
+            }
+        } else {
+            self.server_cert_checks(
+                &seen_chain,
+                &roots,
+                &provider,
+                &server_name,
+                host,
+                handshake_error.as_ref(),
+            );
+        }
+
+        // Authorities the server accepts for client certificates.
+        let seen = note(&rec, std::mem::take);
+        let t = Instant::now();
+        if !seen.cert_requested {
+            if matches!(end, TlsEnd::Done) {
+                self.push(checks::TLS_CA_NAMES, Status::Warn, "the server did not ask for a client certificate", vec![], Some("FK's service always asks for one: you may be talking to something else (a proxy, TLS inspection, the wrong port).".into()), t);
+            } else {
+                self.skip(
+                    checks::TLS_CA_NAMES,
+                    "the handshake stopped before the server asked for a client certificate",
+                );
+            }
+        } else {
+            let names: Vec<String> = seen.ca_names.iter().map(|n| cert::dn_text(n)).collect();
+            let mut facts: Vec<Fact> = names
+                .iter()
+                .map(|n| Fact::new("accepted authority", n.clone()))
+                .collect();
+            if names.is_empty() {
+                facts.push(Fact::new("accepted authority", "(none named)"));
+                self.push(
+                    checks::TLS_CA_NAMES,
+                    Status::Pass,
+                    "the server asks for a client certificate and names no authority",
+                    facts,
+                    None,
+                    t,
+                );
+            } else if id.chain.is_empty() {
+                self.push(
+                    checks::TLS_CA_NAMES,
+                    Status::Pass,
+                    format!("the server accepts certificates from {}", names.join("; ")),
+                    facts,
+                    None,
+                    t,
+                );
+            } else {
+                let wanted: Vec<Vec<u8>> = seen.ca_names.iter().map(|n| cert::wrap_dn(n)).collect();
+                let issuers: Vec<(Vec<u8>, String)> = id
+                    .chain
+                    .iter()
+                    .filter_map(|c| cert::parse(c, self.now))
+                    .map(|c| (c.x509.issuer().as_raw().to_vec(), c.panel.issuer.clone()))
+                    .collect();
+                let leaf_issuer = issuers.first().map(|i| i.1.clone()).unwrap_or_default();
+                facts.push(Fact::new("client certificate issuer", leaf_issuer.clone()));
+                match issuers.iter().find(|(raw, _)| wanted.contains(raw)) {
+                    Some((_, name)) => self.push(checks::TLS_CA_NAMES, Status::Pass, format!("the server accepts {name}, which issued the client chain"), facts, None, t),
+                    None => self.push(checks::TLS_CA_NAMES, Status::Warn, format!("the client certificate's issuer {leaf_issuer} is not among the {} authorities the server names", names.len()),
+                        facts, Some(format!("The server will likely refuse this certificate: use a certificate issued under {} (for FK, the one ordered from Expisoft), with its intermediates.", names.join("; "))), t),
+                }
+            }
+        }
+
+        // The server's verdict on the client certificate.
+        let t = Instant::now();
+        let sent = if seen.client_cert_sent { "yes" } else { "no" };
+        match end {
+            TlsEnd::NotRun => {}
+            TlsEnd::Broken => self.skip(
+                checks::TLS_CLIENT_CERT,
+                "the TLS handshake did not complete (C-TLS-HANDSHAKE)",
+            ),
+            TlsEnd::ServerCertRefused => self.skip(
+                checks::TLS_CLIENT_CERT,
+                "the client refused the server's certificate first (C-TLS-SERVER-*)",
+            ),
+            TlsEnd::Alert => {
+                let alert = match handshake_error {
+                    Some(rustls::Error::AlertReceived(a)) => a,
+                    _ => AlertDescription::HandshakeFailure,
+                };
+                self.client_cert_refused(alert, sent, id, t, "during the handshake");
+            }
+            TlsEnd::Done => {
+                let s = tls_stream
+                    .as_mut()
+                    .expect("a completed handshake has a stream");
+                let mut buf = [0u8; 1];
+                let after = tokio::time::timeout(self.opts.alert_wait, s.read(&mut buf)).await;
+                let facts = vec![
+                    Fact::new("client certificate sent", sent),
+                    Fact::new("listened after the handshake", ms(self.opts.alert_wait)),
+                ];
+                match after {
+                    Err(_) | Ok(Ok(1..)) => {
+                        if !seen.cert_requested {
+                            self.push(checks::TLS_CLIENT_CERT, Status::Warn, "no client certificate was asked for, so none was checked", facts, Some("Mutual TLS is not proven: FK's service asks for the certificate; check that you reach the right host and port.".into()), t);
+                        } else if !seen.client_cert_sent {
+                            self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server asked for a client certificate, none was sent, and it did not object", facts, Some("Pass the certificate from Expisoft with --p12 or --cert/--key: FK refuses connections without it.".into()), t);
+                        } else {
+                            self.push(checks::TLS_CLIENT_CERT, Status::Pass, format!("accepted: no alert within {} after the handshake", ms(self.opts.alert_wait)), facts, None, t);
+                        }
+                    }
+                    Ok(Err(e)) => match rustls_error(&e) {
+                        Some(rustls::Error::AlertReceived(alert)) => self.client_cert_refused(alert, sent, id, t, "after the handshake"),
+                        _ => self.push(checks::TLS_CLIENT_CERT, Status::Fail, format!("the connection failed right after the handshake: {e}"), facts, Some("The server dropped the connection without naming a reason: check with the server's operator that this certificate is registered for the service.".into()), t),
+                    },
+                    Ok(Ok(0)) => self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server closed the connection right after the handshake, without an alert", facts, Some("Some servers close silently when they refuse a certificate: if the HTTP check fails too, ask the server's operator whether this certificate is registered.".into()), t),
+                }
+                // Close politely; errors here change nothing.
+                let _ = tokio::time::timeout(
+                    Duration::from_millis(200),
+                    tokio::io::AsyncWriteExt::shutdown(s),
+                )
+                .await;
+            }
+        }
+        (end, server_chain, suite)
+    }
+
+    pub(super) fn client_cert_refused(
+        &mut self,
+        alert: AlertDescription,
+        sent: &str,
+        id: &IdState,
+        t: Instant,
+        when_: &str,
+    ) {
+        let name = alert_name(alert);
+        let facts = vec![
+            Fact::new("alert", name.clone()),
+            Fact::new("alert code", u8::from(alert).to_string()),
+            Fact::new("client certificate sent", sent),
+            Fact::new("when", when_),
+        ];
+        let issuer = id
+            .chain
+            .first()
+            .and_then(|c| cert::parse(c, self.now))
+            .map(|c| c.panel.issuer)
+            .unwrap_or_default();
+        let remedy = match alert {
+            AlertDescription::CertificateRequired => "The server requires a client certificate: pass the certificate from Expisoft with --p12 FILE or --cert FILE --key FILE.".to_owned(),
+            AlertDescription::UnknownCA => format!("The server does not trust the authority that issued the client certificate ({issuer}): use the certificate FK accepts (ordered from Expisoft) and include its intermediate certificates."),
+            AlertDescription::BadCertificate => "The server could not verify the client certificate (a broken chain, a missing intermediate, or a key that does not match): include the intermediates and check the key.".to_owned(),
+            AlertDescription::CertificateExpired => "The server says the client certificate has expired: order a new one from Expisoft.".to_owned(),
+            AlertDescription::CertificateRevoked => "The client certificate has been revoked: order a new one from Expisoft.".to_owned(),
+            AlertDescription::UnsupportedCertificate => "The server does not accept this kind of certificate (key type or usage): use the certificate Expisoft issued for the connection.".to_owned(),
+            AlertDescription::AccessDenied => "The certificate is valid but not allowed: ask FK whether the connection agreement for this certificate is in place.".to_owned(),
+            AlertDescription::HandshakeFailure => "The server ended the handshake without a specific reason: most often it refused the client certificate; check it is the one registered with FK.".to_owned(),
+            _ => format!("The server refused the connection with `{name}`: show this alert to the server's operator."),
+        };
+        self.push(
+            checks::TLS_CLIENT_CERT,
+            Status::Fail,
+            format!("refused: the server sent TLS alert `{name}` {when_}"),
+            facts,
+            Some(remedy),
+            t,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn server_cert_checks(
+        &mut self,
+        chain: &[CertificateDer<'static>],
+        roots: &RootCertStore,
+        provider: &rustls::crypto::CryptoProvider,
+        server_name: &ServerName<'static>,
+        host: &str,
+        handshake_error: Option<&rustls::Error>,
+    ) {
+        let now = self.now;
+        let Some(leaf) = cert::parse(&chain[0], now) else {
+            for def in [
+                checks::TLS_SERVER_TRUST,
+                checks::TLS_SERVER_NAME,
+                checks::TLS_SERVER_VALID,
+            ] {
+                self.skip(def, "the server's certificate cannot be parsed");
+            }
+            return;
+        };
+        let panel = leaf.panel.clone();
+        let parsed = rustls::server::ParsedCertificate::try_from(&chain[0]);
+        let algs = provider.signature_verification_algorithms.all;
+        let refused_for_other = matches!(handshake_error, Some(rustls::Error::InvalidCertificate(e)) if !matches!(e,
+            rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature
+            | rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. }
+            | rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. }
+            | rustls::CertificateError::NotValidYet | rustls::CertificateError::NotValidYetContext { .. }));
+
+        // Trust: judged at a moment inside the certificate's validity, so that an expired
+        // certificate from a trusted authority is reported as expired, not as untrusted.
+        let t = Instant::now();
+        let half: time::Duration = (panel.not_after - panel.not_before) / 2;
+        let mid: OffsetDateTime = panel.not_before + half;
+        let at =
+            UnixTime::since_unix_epoch(Duration::from_secs(mid.unix_timestamp().max(0) as u64));
+        let trust = parsed.as_ref().map_err(|e| e.clone()).and_then(|p| {
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                p,
+                roots,
+                &chain[1..],
+                at,
+                algs,
+            )
+        });
+        let facts = vec![
+            Fact::new("subject", panel.subject.clone()),
+            Fact::new("issuer", panel.issuer.clone()),
+            Fact::new("certificates presented", chain.len().to_string()),
+            Fact::new(
+                "trust anchors",
+                format!(
+                    "{} ({} from --ca{})",
+                    roots.len(),
+                    self.opts.extra_roots.len(),
+                    if self.opts.use_system_roots {
+                        " plus the system bundle"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            Fact::new("sha256", panel.sha256.clone()),
+        ];
+        match (trust, refused_for_other) {
+            (Ok(()), false) => self.push(checks::TLS_SERVER_TRUST, Status::Pass, format!("issued by {}, a trusted authority", panel.issuer), facts, None, t),
+            (Ok(()), true) => {
+                let e = handshake_error.map(|e| e.to_string()).unwrap_or_default();
+                self.push(checks::TLS_SERVER_TRUST, Status::Fail, format!("refused by the certificate verifier: {e}"), facts, Some("The server's certificate is not usable for TLS here (revoked, wrong purpose or a broken extension): tell the server's operator.".into()), t);
+            }
+            (Err(e), _) => self.push(checks::TLS_SERVER_TRUST, Status::Fail, format!("not trusted: issuer {} is not a trusted authority ({e})", panel.issuer), facts,
+                Some(format!("Pass the certificate of the authority that issued the server's certificate ({}) with --ca FILE: for FK, the CA named in FK's onboarding material; for the stand-in, its dev CA (ca.pem).", panel.issuer)), t),
+        }
+
+        // Name
+        let t = Instant::now();
+        let facts = vec![
+            Fact::new("host", host),
+            Fact::new("names in certificate", panel.sans.join(", ")),
+        ];
+        let name_ok = parsed
+            .as_ref()
+            .map_err(|e| e.clone())
+            .and_then(|p| rustls::client::verify_server_name(p, server_name));
+        match name_ok {
+            Ok(()) => self.push(
+                checks::TLS_SERVER_NAME,
+                Status::Pass,
+                format!("valid for {host}"),
+                facts,
+                None,
+                t,
+            ),
+            Err(_) => {
+                let remedy = if host.parse::<IpAddr>().is_ok() {
+                    let first = panel
+                        .sans
+                        .iter()
+                        .find_map(|s| s.strip_prefix("DNS:"))
+                        .unwrap_or("NAME")
+                        .to_owned();
+                    format!("Connect by the name on the certificate: use https://{first}:PORT/… with --resolve {first}:PORT:{host}.")
+                } else {
+                    format!("The certificate is for {}, not {host}: you reached a different server (a proxy, TLS inspection or the wrong address); check the URL, DNS and --resolve.", if panel.sans.is_empty() { panel.subject.clone() } else { panel.sans.join(", ") })
+                };
+                self.push(
+                    checks::TLS_SERVER_NAME,
+                    Status::Fail,
+                    format!(
+                        "not valid for {host}: the certificate names {}",
+                        if panel.sans.is_empty() {
+                            "no alternative names".into()
+                        } else {
+                            panel.sans.join(", ")
+                        }
+                    ),
+                    facts,
+                    Some(remedy),
+                    t,
+                );
+            }
+        }
+
+        // Validity
+        let t = Instant::now();
+        let facts = vec![
+            Fact::new("not before", when(panel.not_before)),
+            Fact::new("not after", when(panel.not_after)),
+            Fact::new("days left", panel.days_left.to_string()),
+        ];
+        if now > panel.not_after {
+            self.push(checks::TLS_SERVER_VALID, Status::Fail, format!("expired {}", when(panel.not_after)), facts, Some("The server's certificate has expired: if this is FK's host, tell FK's support; for a stand-in, make new certificates (eioa certs init).".into()), t);
+        } else if now < panel.not_before {
+            self.push(
+                checks::TLS_SERVER_VALID,
+                Status::Fail,
+                format!("not valid before {}", when(panel.not_before)),
+                facts,
+                Some(
+                    "The server's certificate is not valid yet: check this machine's clock.".into(),
+                ),
+                t,
+            );
+        } else {
+            self.push(
+                checks::TLS_SERVER_VALID,
+                Status::Pass,
+                format!(
+                    "valid until {} ({} days left)",
+                    when(panel.not_after),
+                    panel.days_left
+                ),
+                facts,
+                None,
+                t,
+            );
+        }
+    }
+}
