@@ -241,24 +241,86 @@ fn render_finding(renderer: &Renderer, file: &FileResult, index: usize) -> Strin
     }
     let rendered = renderer.render(msg).to_string();
     match excerpt {
-        // annotate-snippets counts the column within the excerpt; where the line was
-        // cut on the left, the document's column is another.
-        Some(ex) => {
-            let shown = ex.text[..ex.span.start].chars().count() + 1;
-            if shown == ex.column as usize {
-                return rendered;
-            }
-            let wrong = format!("{path}:{}:{shown}", ex.line);
-            let right = format!("{path}:{}:{}", ex.line, ex.column);
-            rendered
-                .lines()
-                .map(|l| match l.strip_suffix(&wrong) {
-                    Some(head) if l.contains("-->") => Cow::Owned(format!("{head}{right}")),
-                    _ => Cow::Borrowed(l),
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
+        Some(ex) => with_column(&rendered, &format!("{path}:{}:", ex.line), ex.column),
         None => rendered,
+    }
+}
+
+/// annotate-snippets counts the column within the excerpt; where the line was cut on
+/// the left the document's column is another, so the location line gets it back.
+fn with_column(rendered: &str, location: &str, column: u32) -> String {
+    let mut done = false;
+    let lines: Vec<Cow<'_, str>> = rendered
+        .split('\n')
+        .map(|l| {
+            if done || !l.contains("-->") {
+                return Cow::Borrowed(l);
+            }
+            match l.rfind(location) {
+                Some(i) if l[i + location.len()..].bytes().all(|b| b.is_ascii_digit()) => {
+                    done = true;
+                    Cow::Owned(format!("{}{location}{column}", &l[..i]))
+                }
+                _ => Cow::Borrowed(l),
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eioa_validate::input::{excerpts, Excerpt};
+    use eioa_validate::{Report, SchemaSet};
+
+    fn run_of(path: &str, source: &str, line: u32, column: u32) -> ValidationRun {
+        let finding = Finding {
+            rule: "EIOA-S001".into(),
+            severity: Severity::Error,
+            line,
+            column,
+            path: Some("/r/b".into()),
+            message: "something about b".into(),
+            hint: None,
+            kind: None,
+        };
+        let excerpts: Vec<Option<Excerpt>> =
+            excerpts(source.as_bytes(), std::slice::from_ref(&finding));
+        ValidationRun {
+            tool: "eioa".into(),
+            schema_set: SchemaSet::embedded().info(),
+            files: vec![FileResult {
+                path: path.into(),
+                report: Report {
+                    findings: vec![finding],
+                },
+                excerpts,
+            }],
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_line_cut_on_the_left_keeps_the_documents_column_in_colour_too() {
+        let source = format!("<r>{}<b/></r>", "x".repeat(10_000));
+        let column = 10_004;
+        for color in [false, true] {
+            let out = run_of("d.xml", &source, 1, column as u32).to_human(color, false);
+            assert!(out.contains(&format!("d.xml:1:{column}\n")), "{out}");
+            assert!(out.len() < 1500, "{out}");
+        }
+    }
+
+    #[test]
+    fn names_with_control_characters_are_escaped_in_human_and_junit_output() {
+        let name = "a\u{1b}[2J\u{7}\u{202e}lmx.xml";
+        let run = run_of(name, "<r>\n<b/>\n</r>", 2, 1);
+        for out in [run.to_human(false, false), run.to_junit()] {
+            assert!(!out.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{out}");
+            assert!(out.contains("a\\u{1b}[2J\\u{7}\\u{202e}lmx.xml"), "{out}");
+        }
+        assert!(run.to_json().contains("a\\u001b[2J\\u0007\u{202e}lmx.xml"));
+        assert_eq!(terminal_safe("plain/ä.xml"), Cow::Borrowed("plain/ä.xml"));
     }
 }
