@@ -1,0 +1,1 @@
+//! End to end in the next step.

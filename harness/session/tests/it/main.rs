@@ -1,0 +1,4 @@
+mod checklist;
+mod e2e;
+mod judge;
+mod support;
