@@ -330,3 +330,23 @@ pub async fn call(
         .ok_or(AdminError::BadAnswer)?;
     Ok((status, body.to_string()))
 }
+
+/// The report of session `name` from the data directory alone (the stand-in may be
+/// stopped): its window of the journal judged against its checklist, with coverage
+/// over `schemas`. Journal damage is returned beside it.
+pub fn session_report(
+    data_dir: &Path,
+    name: &str,
+    schemas: &SchemaSet,
+    redacted: bool,
+) -> anyhow::Result<(eioa_session::SessionReport, Vec<String>)> {
+    use anyhow::Context as _;
+    let store = SessionStore::open(data_dir)?;
+    let session = store.get(name)?.clone();
+    let checklist = session.checklist()?;
+    let journal = read_journal(data_dir)
+        .with_context(|| format!("failed to read the journal in {}", data_dir.display()))?;
+    let exchanges = journal.records.iter().map(exchange_of).collect();
+    let report = eioa_session::judge(&session, &checklist, schemas, exchanges, redacted)?;
+    Ok((report, journal.damage))
+}

@@ -54,6 +54,9 @@ enum Command {
     Evidence(cmd::evidence::Command),
     /// The onboarding connection test: every hop checked, the level of proof reached, a report.
     Connect(Box<cmd::connect::Args>),
+    /// Conformance sessions in the stand-in: start, status, end, report.
+    #[command(subcommand)]
+    Session(cmd::session::Command),
     // New subcommands go above this line, one line each.
 }
 
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Certs(c) => cmd::certs::run(c),
         Command::Tx(c) => cmd::tx::run(c),
         Command::Evidence(c) => cmd::evidence::run(c),
+        Command::Session(c) => cmd::session::run(c),
     };
     exit::finish(result)
 }

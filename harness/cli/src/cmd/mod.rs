@@ -12,6 +12,7 @@ pub mod rules;
 pub mod run;
 pub mod schema;
 pub mod send;
+pub mod session;
 pub mod sign;
 pub mod tx;
 pub mod validate;
