@@ -7,7 +7,7 @@ use anyhow::Context;
 use eioa_client::connect::{
     self, Check, ConnectOptions, ConnectionTest, Level, SoapRequest, Status,
 };
-use eioa_client::Resolve;
+use eioa_client::{IdentitySource, Resolve};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -162,7 +162,15 @@ pub fn options(
     opts.identity = conn.identity_source();
     opts.passphrase_env = conn.passphrase_env.clone();
     if let Some(source) = &opts.identity {
-        opts.passphrase = conn.passphrase(source)?;
+        // A missing file is the test's first finding (C-ID-LOAD, with its remedy), not an
+        // error before the test.
+        let present = match source {
+            IdentitySource::Pem { cert, key } => cert.is_file() && key.is_file(),
+            IdentitySource::Pkcs12(p) => p.is_file(),
+        };
+        if present {
+            opts.passphrase = conn.passphrase(source)?;
+        }
     }
     opts.extra_roots = conn.extra_roots()?;
     opts.resolve = resolve

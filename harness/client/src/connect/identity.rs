@@ -64,10 +64,11 @@ impl Probe<'_> {
                 let k = read(key)?;
                 pem_parts(&c, &k, self.opts.passphrase.as_ref())
             }),
-            IdentitySource::Pkcs12(p) => match &self.opts.passphrase {
-                Some(secret) => read(p).and_then(|der| pkcs12_parts(&der, secret)),
+            // Read first: a missing file is named as such, not as a missing passphrase.
+            IdentitySource::Pkcs12(p) => read(p).and_then(|der| match &self.opts.passphrase {
+                Some(secret) => pkcs12_parts(&der, secret),
                 None => Err(IdentityError::PassphraseRequired),
-            },
+            }),
         };
         let mut facts = vec![Fact::new("format", format), Fact::new("file", file.clone())];
         let (chain, key) = match parts {
@@ -86,7 +87,17 @@ impl Probe<'_> {
                 self.push(
                     checks::ID_LOAD,
                     Status::Fail,
-                    format!("cannot load the client identity: {}", error_text(&e)),
+                    match &e {
+                        IdentityError::PassphraseRequired => format!(
+                            "the {} is protected and no passphrase was given",
+                            if format == "PEM" {
+                                "key"
+                            } else {
+                                "PKCS#12 file"
+                            }
+                        ),
+                        _ => format!("cannot load the client identity: {}", error_text(&e)),
+                    },
                     facts,
                     Some(remedy),
                     t,
