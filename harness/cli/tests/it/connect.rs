@@ -212,3 +212,30 @@ fn unreachable_target_exits_with_the_network_code() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn refused_client_certificate_exits_with_the_tls_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = pki(tmp.path());
+    let fk = stand_in(tmp.path(), &pki, &[]);
+    let out = tmp.path().join("reports");
+    let o = eioa(&[
+        "connect",
+        "--target",
+        &format!("https://{HOST}:{}{TEST_PATH}", fk.port),
+        "--resolve",
+        &format!("{HOST}:{}:127.0.0.1", fk.port),
+        "--ca",
+        pki.join("ca.pem").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(
+            "FAIL  C-TLS-CLIENT-CERT   refused: the server sent TLS alert `certificate_required`"
+        ),
+        "{stderr}"
+    );
+}
