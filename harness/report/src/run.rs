@@ -20,6 +20,8 @@ pub enum Expect {
     /// Any well-formed answer from FK's operation: a tx-id or one of its faults
     /// (the connection test, signed with the harness's test CA).
     SoapAnswer,
+    /// No answer at all: the connection or TLS refused, or cut before an answer.
+    TransportError,
 }
 
 impl std::fmt::Display for Expect {
@@ -30,6 +32,7 @@ impl std::fmt::Display for Expect {
             Expect::SignatureValidationError => "SignatureValidationError",
             Expect::Fault => "a SOAP fault",
             Expect::SoapAnswer => "a tx-id or an E-IOA fault",
+            Expect::TransportError => "no answer (a transport error)",
         })
     }
 }

@@ -11,6 +11,19 @@ use crate::record::{Expect, Observed};
 /// SOAP answer, the kind of answer, the message fragment, the HTTP status SOAP 1.1
 /// gives that kind, the tx-id's form, and the answer's envelope against the contract.
 pub fn judge(expected: Expect, message_contains: Option<&str>, o: &Observed) -> Option<String> {
+    if expected == Expect::TransportError {
+        return match (&o.error, message_contains) {
+            (None, _) => Some(format!(
+                "expected no answer (a transport error), got HTTP {}",
+                o.status
+                    .map_or("without a status".into(), |s| s.to_string())
+            )),
+            (Some(e), Some(fragment)) if !e.contains(fragment) => Some(format!(
+                "the transport error does not mention `{fragment}`: {e}"
+            )),
+            (Some(_), _) => None,
+        };
+    }
     if let Some(e) = &o.error {
         return Some(if o.delivery == "maybe-sent" {
             format!(
@@ -33,6 +46,7 @@ pub fn judge(expected: Expect, message_contains: Option<&str>, o: &Observed) -> 
         Expect::XmlValidationError => o.fault.as_deref() == Some("XmlValidationError"),
         Expect::SignatureValidationError => o.fault.as_deref() == Some("SignatureValidationError"),
         Expect::Fault => o.fault.is_some(),
+        Expect::TransportError => false,
         Expect::SoapAnswer => {
             o.tx_id.is_some()
                 || matches!(
@@ -256,6 +270,32 @@ mod tests {
         for expected in [Expect::Accepted, Expect::Fault, Expect::SoapAnswer] {
             fails(expected, None, &o, &["no answer: connection refused"]);
         }
+    }
+
+    #[test]
+    fn expected_transport_error() {
+        let refused = Observed {
+            error: Some("tls: certificate unknown".into()),
+            delivery: "not-sent".into(),
+            ..Observed::default()
+        };
+        assert_eq!(judge(Expect::TransportError, None, &refused), None);
+        assert_eq!(
+            judge(Expect::TransportError, Some("certificate"), &refused),
+            None
+        );
+        fails(
+            Expect::TransportError,
+            Some("timed out"),
+            &refused,
+            &["does not mention `timed out`"],
+        );
+        fails(
+            Expect::TransportError,
+            None,
+            &tx_id(),
+            &["expected no answer", "HTTP 200"],
+        );
     }
 
     #[test]

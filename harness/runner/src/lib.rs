@@ -10,6 +10,7 @@ mod judge;
 mod kit;
 mod record;
 mod scenarios;
+pub mod suite;
 mod warn;
 
 pub use eioa_model::redact::redact_xml;
@@ -19,7 +20,11 @@ use record::OutcomeExt;
 pub use record::{
     ExchangeOutcome, ExchangeWarning, Expect, Judgement, Observed, RunSummary, WarningKind,
 };
-pub use scenarios::{suite, Category, Scenario, Step, SuiteName};
+pub use scenarios::{
+    suite, Category, Edit, ExpectDef, NotificationDef, Replace, Scenario, SignatureMode, Source,
+    Step, StepDef, SuiteName,
+};
+pub use suite::SuiteError;
 pub use warn::FK_ANSWER_TIME;
 
 use eioa_client::{Client, Target};
@@ -56,7 +61,7 @@ pub async fn run(
     let mut outcomes = Vec::new();
     let mut warner = warn::Warner::default();
     for scenario in scenarios {
-        let steps = match (scenario.build)(kit) {
+        let steps = match scenario.build(kit) {
             Ok(steps) => steps,
             Err(e) => {
                 let o = ExchangeOutcome::not_built(scenario, &e.to_string());

@@ -1,14 +1,17 @@
-//! The conformance scenarios. Each one builds its request(s) from the kit and states
-//! what FK must answer; the expectation is part of the scenario, never derived from
-//! the stand-in's answer.
+//! Scenarios as data: what each step sends and what FK must answer. Suites are TOML
+//! files (`fixtures/scenarios/*.toml`, format in `docs/scenarios.md`, read by
+//! [`crate::suite`]); building a step from its definition happens here. The expectation
+//! is part of the definition, never derived from the stand-in's answer.
 
 use crate::kit::{fmt_date, Branch, Kit, KitError};
 use crate::record::Expect;
-use eioa_model::soap::{Request, Signaturtyp, SOAP_ACTION};
+use eioa_model::soap::{Request, Signaturtyp, Underskrift, SOAP_ACTION};
 use eioa_model::Notification;
+use serde::Deserialize;
+use std::collections::HashMap;
 
 /// Which part of the contract a scenario exercises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// Valid notifications of every branch are accepted.
@@ -21,7 +24,7 @@ pub enum Category {
     Transport,
 }
 
-/// One HTTP exchange of a scenario.
+/// One HTTP exchange of a scenario, built.
 #[derive(Debug, Clone)]
 pub struct Step {
     pub body: Vec<u8>,
@@ -29,36 +32,24 @@ pub struct Step {
     pub expect: Expect,
     /// A fragment the fault's message must contain (the element a payload scenario
     /// breaks, say); `None` when the kind of answer is all that is judged.
-    pub message_contains: Option<&'static str>,
+    pub message_contains: Option<String>,
 }
 
-impl Step {
-    fn soap(req: &Request, expect: Expect) -> Step {
-        Step {
-            body: req.to_xml(),
-            soap_action: SOAP_ACTION.into(),
-            expect,
-            message_contains: None,
-        }
-    }
-
-    /// The same step, judged also on its fault message.
-    fn mentioning(mut self, fragment: &'static str) -> Step {
-        self.message_contains = Some(fragment);
-        self
-    }
-}
-
-/// A named check with its expected outcome.
+/// A named check with its expected outcome, as a suite file defines it.
 #[derive(Debug, Clone)]
 pub struct Scenario {
-    pub id: &'static str,
-    pub title: &'static str,
+    pub id: String,
+    pub title: String,
     pub category: Category,
-    pub build: fn(&Kit) -> Result<Vec<Step>, KitError>,
+    pub tags: Vec<String>,
+    /// Whether the scenario may be sent to FK's hosts (only the connection test).
+    pub fk_hosts: bool,
+    /// The suite file it comes from (`full.toml`, or a path).
+    pub source: String,
+    pub steps: Vec<StepDef>,
 }
 
-/// The suites a run can choose.
+/// The suites bundled with the harness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SuiteName {
     /// Everything: for the stand-ins.
@@ -67,428 +58,358 @@ pub enum SuiteName {
     Connection,
 }
 
-macro_rules! scenario {
-    ($id:literal, $cat:ident, $title:literal, $build:expr) => {
-        Scenario {
-            id: $id,
-            title: $title,
-            category: Category::$cat,
-            build: $build,
+/// Where a step's notification comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// One of the kit's branches, with a fresh id (or one derived from `seed`).
+    Class { branch: Branch, seed: Option<u64> },
+    /// `eioa-gen`'s generator class, determined by the seed.
+    Generator { class: String, seed: u64 },
+    /// A document read from a file when the suite was loaded; `id` is its `<id>`.
+    File { bytes: Vec<u8>, id: String },
+    /// The notification an earlier step of the scenario named.
+    Named,
+}
+
+/// A step's notification: its source, and a name later steps can send again.
+#[derive(Debug, Clone)]
+pub struct NotificationDef {
+    pub source: Source,
+    pub name: Option<String>,
+}
+
+/// Edits to a typed notification (or its text) that no plain text replacement can
+/// state, because the value depends on the generated document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Edit {
+    /// The assistant's personnummer with its check digit off by one.
+    AssistantWrongCheckDigit,
+    /// The assistant born 17 years before today.
+    #[serde(rename = "assistant-under-18")]
+    AssistantUnder18,
+    /// The assistant's personnummer is the assisted person's.
+    AssistantIsPerson,
+    /// andringGallerFrom 400 days before today (before anstallningsdatum).
+    ChangeBeforeEmployment,
+    /// The provider's organisationsnummer is FK's placeholder 1234567890.
+    OrganisationsnummerPlaceholder,
+    /// The `<assistent>` block twice.
+    DuplicateAssistant,
+}
+
+/// A text replacement: the first occurrence of `from`, or every one with `all`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replace {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub all: bool,
+}
+
+impl Replace {
+    fn apply(&self, text: &str) -> String {
+        if self.all {
+            text.replace(&self.from, &self.to)
+        } else {
+            text.replacen(&self.from, &self.to, 1)
         }
+    }
+}
+
+/// How a step's payload is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureMode {
+    /// The kit's test signer, as the provider. A payload with no canonical form (not
+    /// well-formed, a DOCTYPE) travels with a valid signature of another notification,
+    /// as a buggy sender's would.
+    #[default]
+    Signer,
+    /// The provider's and the assistant's signatures.
+    SignerAndAssistant,
+    /// A signer issued by a CA nobody trusts.
+    UntrustedCa,
+    /// The signer's certificate expired last year.
+    Expired,
+    /// The OCSP response of another certificate.
+    ForeignOcsp,
+    /// signaturdatum three days ahead.
+    FutureDate,
+    /// A signature that is not XML.
+    NotXml,
+    /// The previous step's signatures, unchanged.
+    Previous,
+}
+
+/// The expected outcome as a suite file names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectDef {
+    Accepted,
+    XmlValidationError,
+    SignatureValidationError,
+    Fault,
+    SoapAnswer,
+    TransportError,
+}
+
+impl From<ExpectDef> for Expect {
+    fn from(e: ExpectDef) -> Expect {
+        match e {
+            ExpectDef::Accepted => Expect::Accepted,
+            ExpectDef::XmlValidationError => Expect::XmlValidationError,
+            ExpectDef::SignatureValidationError => Expect::SignatureValidationError,
+            ExpectDef::Fault => Expect::Fault,
+            ExpectDef::SoapAnswer => Expect::SoapAnswer,
+            ExpectDef::TransportError => Expect::TransportError,
+        }
+    }
+}
+
+/// One step as defined: checked when the suite was loaded, built per run.
+#[derive(Debug, Clone)]
+pub struct StepDef {
+    /// `None` only with `body`.
+    pub notification: Option<NotificationDef>,
+    pub edits: Vec<Edit>,
+    pub replace: Vec<Replace>,
+    pub signature: SignatureMode,
+    pub after_signing: Vec<Replace>,
+    pub envelope_replace: Vec<Replace>,
+    /// A raw HTTP body instead of a SOAP request.
+    pub body: Option<String>,
+    pub soap_action: Option<String>,
+    pub expect: Expect,
+    pub message: Option<String>,
+}
+
+impl Scenario {
+    /// The scenario's requests, built with fresh ids and signatures from `kit`.
+    pub fn build(&self, kit: &Kit) -> Result<Vec<Step>, KitError> {
+        let mut named: HashMap<String, Notification> = HashMap::new();
+        let mut previous: Option<Vec<Underskrift>> = None;
+        let mut steps = Vec::with_capacity(self.steps.len());
+        for def in &self.steps {
+            let soap_action = def
+                .soap_action
+                .clone()
+                .unwrap_or_else(|| SOAP_ACTION.into());
+            let body = match (&def.body, &def.notification) {
+                (Some(raw), _) => raw.clone().into_bytes(),
+                // Checked at load time: a step has a notification or a body.
+                (None, None) => Vec::new(),
+                (None, Some(n)) => {
+                    let (id, payload) = payload(kit, n, def, &mut named);
+                    let mut req = sign(kit, def.signature, &id, payload, previous.as_deref())?;
+                    previous = Some(req.underskrifter.clone());
+                    if !def.after_signing.is_empty() {
+                        let mut text = String::from_utf8_lossy(&req.payload).into_owned();
+                        for r in &def.after_signing {
+                            text = r.apply(&text);
+                        }
+                        req.payload = text.into_bytes();
+                    }
+                    let mut envelope = req.to_xml();
+                    if !def.envelope_replace.is_empty() {
+                        let mut text = String::from_utf8_lossy(&envelope).into_owned();
+                        for r in &def.envelope_replace {
+                            text = r.apply(&text);
+                        }
+                        envelope = text.into_bytes();
+                    }
+                    envelope
+                }
+            };
+            steps.push(Step {
+                body,
+                soap_action,
+                expect: def.expect,
+                message_contains: def.message.clone(),
+            });
+        }
+        Ok(steps)
+    }
+}
+
+/// A notification id derived from a seed: the same seed, the same id.
+fn seeded_id(seed: u64) -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&seed.to_be_bytes());
+    bytes[8..].copy_from_slice(&seed.rotate_left(29).to_le_bytes());
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// The step's payload bytes and notification id, edits applied.
+fn payload(
+    kit: &Kit,
+    n: &NotificationDef,
+    def: &StepDef,
+    named: &mut HashMap<String, Notification>,
+) -> (String, Vec<u8>) {
+    let model = match &n.source {
+        Source::Class { branch, seed } => {
+            let mut m = kit.notification(*branch);
+            if let Some(seed) = seed {
+                m.id = seeded_id(*seed);
+            }
+            Some(m)
+        }
+        Source::Generator { class, seed } => {
+            eioa_gen::Scenario::by_name(class).map(|c| eioa_gen::generate(*seed, c, kit.today))
+        }
+        Source::Named => n.name.as_ref().and_then(|k| named.get(k).cloned()),
+        Source::File { .. } => None,
     };
+    if let (Some(name), Some(m)) = (&n.name, &model) {
+        named.entry(name.clone()).or_insert_with(|| m.clone());
+    }
+    let (id, mut text) = match (&n.source, model) {
+        (Source::File { bytes, id }, _) => {
+            (id.clone(), String::from_utf8_lossy(bytes).into_owned())
+        }
+        (_, Some(mut m)) => {
+            for e in &def.edits {
+                edit_model(kit, *e, &mut m);
+            }
+            (m.id.clone(), m.to_xml())
+        }
+        // Checked at load time: a name always refers to an earlier step.
+        (_, None) => (uuid::Uuid::new_v4().to_string(), String::new()),
+    };
+    if def.edits.contains(&Edit::DuplicateAssistant) {
+        text = duplicate_assistant(&text);
+    }
+    for r in &def.replace {
+        text = r.apply(&text);
+    }
+    (id, text.into_bytes())
 }
 
-fn accepted(kit: &Kit, branch: Branch) -> Result<Vec<Step>, KitError> {
-    Ok(vec![Step::soap(
-        &kit.signed_request(&kit.notification(branch))?,
-        Expect::Accepted,
-    )])
+fn edit_model(kit: &Kit, e: Edit, n: &mut Notification) {
+    match e {
+        Edit::AssistantWrongCheckDigit => {
+            let p = &mut n.assistent.personnummer;
+            if let Some(d) = p.as_bytes().last().filter(|d| d.is_ascii_digit()) {
+                let wrong = (d - b'0' + 1) % 10;
+                let at = p.len() - 1;
+                p.replace_range(at.., &wrong.to_string());
+            }
+        }
+        Edit::AssistantUnder18 => {
+            let born = kit.today - time::Duration::days(365 * 17);
+            n.assistent.personnummer = eioa_model::ident::personnummer(born, 981, false);
+        }
+        Edit::AssistantIsPerson => n.assistent.personnummer = n.person.personnummer.clone(),
+        Edit::ChangeBeforeEmployment => {
+            n.assistent.andring_galler_from = Some(fmt_date(kit.today - time::Duration::days(400)));
+        }
+        Edit::OrganisationsnummerPlaceholder => {
+            if let eioa_model::Arbetsgivare::Anordnare(a) = &mut n.arbetsgivare {
+                a.organisationsnummer = "1234567890".into();
+            }
+        }
+        Edit::DuplicateAssistant => {}
+    }
 }
 
-/// Signs `payload` as it stands, so only the payload check can fail. A payload that
-/// has no canonical form (not well-formed, a DOCTYPE) cannot be bound by a signature;
-/// it travels with a valid signature of another notification, as a buggy sender's
-/// would, and FK's payload check comes first.
-fn signed_bytes(kit: &Kit, id: &str, payload: Vec<u8>) -> Result<Vec<Step>, KitError> {
-    let u = match kit.underskrift(
-        &kit.pki,
-        kit.pki.signer(),
-        id,
-        &payload,
-        Signaturtyp::Anordnare,
-    ) {
-        Ok(u) => u,
-        Err(_) => {
-            let other = kit.notification(Branch::AnordnareInomEes);
+fn duplicate_assistant(xml: &str) -> String {
+    let Some(start) = xml.find("  <assistent>") else {
+        return xml.to_string();
+    };
+    let close = "  </assistent>\n";
+    let end = xml[start..]
+        .find(close)
+        .map_or(start, |e| start + e + close.len());
+    format!("{}{}{}", &xml[..end], &xml[start..end], &xml[end..])
+}
+
+/// Signs `payload` (notification `id`) as `mode` says.
+fn sign(
+    kit: &Kit,
+    mode: SignatureMode,
+    id: &str,
+    payload: Vec<u8>,
+    previous: Option<&[Underskrift]>,
+) -> Result<Request, KitError> {
+    let by_signer = |payload: &[u8]| {
+        kit.underskrift(
+            &kit.pki,
+            kit.pki.signer(),
+            id,
+            payload,
+            Signaturtyp::Anordnare,
+        )
+    };
+    let underskrifter = match mode {
+        SignatureMode::Signer => vec![match by_signer(&payload) {
+            Ok(u) => u,
+            Err(_) => {
+                let other = kit.notification(Branch::AnordnareInomEes);
+                kit.underskrift(
+                    &kit.pki,
+                    kit.pki.signer(),
+                    &other.id,
+                    other.to_xml().as_bytes(),
+                    Signaturtyp::Anordnare,
+                )?
+            }
+        }],
+        SignatureMode::SignerAndAssistant => vec![
+            by_signer(&payload)?,
             kit.underskrift(
                 &kit.pki,
                 kit.pki.signer(),
-                &other.id,
-                other.to_xml().as_bytes(),
-                Signaturtyp::Anordnare,
-            )?
+                id,
+                &payload,
+                Signaturtyp::Assistent,
+            )?,
+        ],
+        SignatureMode::UntrustedCa => vec![kit.underskrift(
+            &kit.foreign,
+            kit.foreign.signer(),
+            id,
+            &payload,
+            Signaturtyp::Anordnare,
+        )?],
+        SignatureMode::Expired => {
+            vec![kit.underskrift(&kit.pki, &kit.expired, id, &payload, Signaturtyp::Anordnare)?]
         }
+        SignatureMode::ForeignOcsp => {
+            let mut u = by_signer(&payload)?;
+            let other = kit.underskrift(
+                &kit.foreign,
+                kit.foreign.signer(),
+                id,
+                &payload,
+                Signaturtyp::Anordnare,
+            )?;
+            u.ocspresponse = other.ocspresponse;
+            vec![u]
+        }
+        SignatureMode::FutureDate => {
+            let mut u = by_signer(&payload)?;
+            u.signaturdatum = fmt_date(kit.today + time::Duration::days(3));
+            vec![u]
+        }
+        SignatureMode::NotXml => {
+            let mut u = by_signer(&payload)?;
+            u.signatur = b"not a signature".to_vec();
+            vec![u]
+        }
+        // Checked at load time: `previous` never comes first.
+        SignatureMode::Previous => previous.map(<[_]>::to_vec).unwrap_or_default(),
     };
-    Ok(vec![Step::soap(
-        &Request {
-            payload,
-            underskrifter: vec![u],
-        },
-        Expect::XmlValidationError,
-    )])
+    Ok(Request {
+        payload,
+        underskrifter,
+    })
 }
 
-/// Steps whose fault must also name `fragment` (the element the scenario breaks).
-fn naming(
-    steps: Result<Vec<Step>, KitError>,
-    fragment: &'static str,
-) -> Result<Vec<Step>, KitError> {
-    steps.map(|v| v.into_iter().map(|s| s.mentioning(fragment)).collect())
-}
-
-fn edited(kit: &Kit, edit: impl Fn(&mut Notification)) -> Result<Vec<Step>, KitError> {
-    let mut n = kit.notification(Branch::AnordnareInomEes);
-    edit(&mut n);
-    signed_bytes(kit, &n.id.clone(), n.to_xml().into_bytes())
-}
-
-fn text_edit(kit: &Kit, from: &str, to: &str) -> Result<Vec<Step>, KitError> {
-    let n = kit.notification(Branch::AnordnareInomEes);
-    let xml = n.to_xml().replacen(from, to, 1);
-    signed_bytes(kit, &n.id, xml.into_bytes())
-}
-
-const FAQ_AS_PRINTED: &[u8] = include_bytes!("../../../fixtures/faq/faq-example-as-printed.xml");
-
-/// Every scenario, in run order.
-pub fn all() -> Vec<Scenario> {
-    vec![
-        scenario!(
-            "A01",
-            Accepted,
-            "provider employs the assistant, who lives inside the EEA",
-            |k| accepted(k, Branch::AnordnareInomEes)
-        ),
-        scenario!(
-            "A02",
-            Accepted,
-            "assistant lives outside the EEA and is närstående",
-            |k| accepted(k, Branch::AnordnareUtomEesNarstaende)
-        ),
-        scenario!("A03", Accepted, "another employer than the provider", |k| {
-            accepted(k, Branch::AnnanArbetsgivare)
-        }),
-        scenario!("A04", Accepted, "assistant is self-employed", |k| accepted(
-            k,
-            Branch::EgenForetagare
-        )),
-        scenario!(
-            "A05",
-            Accepted,
-            "the person who has assistance is the employer",
-            |k| accepted(k, Branch::EgenArbetsgivare)
-        ),
-        scenario!(
-            "A06",
-            Accepted,
-            "changed circumstances (andringGallerFrom)",
-            |k| accepted(k, Branch::MedAndring)
-        ),
-        scenario!(
-            "A07",
-            Accepted,
-            "assistant identified by samordningsnummer",
-            |k| accepted(k, Branch::Samordningsnummer)
-        ),
-        scenario!(
-            "A08",
-            Accepted,
-            "signed by both provider and assistant",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let mut req = k.signed_request(&n)?;
-                let second = k.underskrift(
-                    &k.pki,
-                    k.pki.signer(),
-                    &n.id,
-                    &req.payload,
-                    Signaturtyp::Assistent,
-                )?;
-                req.underskrifter.push(second);
-                Ok(vec![Step::soap(&req, Expect::Accepted)])
-            }
-        ),
-        scenario!(
-            "A09",
-            Accepted,
-            "re-sending the same notification id is accepted (the latest wins)",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let first = k.signed_request(&n)?;
-                let again = k.signed_request(&n)?;
-                Ok(vec![
-                    Step::soap(&first, Expect::Accepted),
-                    Step::soap(&again, Expect::Accepted),
-                ])
-            }
-        ),
-        scenario!(
-            "A10",
-            Accepted,
-            "re-sending a notification id with changed content is accepted, with a warning (FK handles it manually)",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let mut changed = n.clone();
-                changed.telefonnummer_anordnare = "08-123 456 79".into();
-                Ok(vec![
-                    Step::soap(&k.signed_request(&n)?, Expect::Accepted),
-                    Step::soap(&k.signed_request(&changed)?, Expect::Accepted),
-                ])
-            }
-        ),
-        scenario!(
-            "P01",
-            Payload,
-            "FK's FAQ example as printed (placeholder YYYYMMDDXXXX)",
-            |k| {
-                signed_bytes(
-                    k,
-                    "9e0c2a8e-3b5d-4f7a-8c1e-2d4f6a8b0c1e",
-                    FAQ_AS_PRINTED.to_vec(),
-                )
-            }
-        ),
-        scenario!(
-            "P02",
-            Payload,
-            "personnummer with a wrong check digit",
-            |k| naming(
-                edited(k, |n| {
-                    let p = &mut n.assistent.personnummer;
-                    let last = (p.as_bytes()[11] - b'0' + 1) % 10;
-                    p.replace_range(11.., &last.to_string());
-                }),
-                "personnummer"
-            )
-        ),
-        scenario!(
-            "P03",
-            Payload,
-            "assistant under 18 on anstallningsdatum",
-            |k| edited(k, |n| {
-                let born = k.today - time::Duration::days(365 * 17);
-                n.assistent.personnummer = eioa_model::ident::personnummer(born, 981, false);
-            })
-        ),
-        scenario!(
-            "P04",
-            Payload,
-            "assistant is the person who has assistance",
-            |k| edited(k, |n| {
-                n.assistent.personnummer = n.person.personnummer.clone();
-            })
-        ),
-        scenario!(
-            "P05",
-            Payload,
-            "andringGallerFrom before anstallningsdatum",
-            |k| edited(k, |n| {
-                n.assistent.andring_galler_from =
-                    Some(fmt_date(k.today - time::Duration::days(400)));
-            })
-        ),
-        scenario!("P06", Payload, "a true-only marker sent as false", |k| {
-            naming(
-                text_edit(
-                    k,
-                    "<assistentAnstalldAvAnordnare>true<",
-                    "<assistentAnstalldAvAnordnare>false<",
-                ),
-                "assistentAnstalldAvAnordnare",
-            )
-        }),
-        scenario!(
-            "P07",
-            Payload,
-            "required element missing (telefonnummerAnordnare)",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let xml = n.to_xml().replace(
-                    "  <telefonnummerAnordnare>08-123 456 78</telefonnummerAnordnare>\n",
-                    "",
-                );
-                naming(
-                    signed_bytes(k, &n.id, xml.into_bytes()),
-                    "telefonnummerAnordnare",
-                )
-            }
-        ),
-        scenario!("P08", Payload, "payload in the wrong namespace", |k| {
-            text_edit(
-                k,
-                "anmalanfranarbetsgivare/1\"",
-                "anmalanfranarbetsgivare/2\"",
-            )
-        }),
-        scenario!("P09", Payload, "two assistants in one file", |k| {
-            let n = k.notification(Branch::AnordnareInomEes);
-            let xml = n.to_xml();
-            let start = xml.find("  <assistent>").unwrap_or(0);
-            let end = xml
-                .find("  </assistent>\n")
-                .map_or(start, |e| e + "  </assistent>\n".len());
-            let block = xml[start..end].to_string();
-            let doubled = format!("{}{}{}", &xml[..end], block, &xml[end..]);
-            signed_bytes(k, &n.id, doubled.into_bytes())
-        }),
-        scenario!("P10", Payload, "not well-formed (unescaped &)", |k| {
-            text_edit(k, "Exempelassistans AB", "Exempel & Assistans AB")
-        }),
-        scenario!(
-            "P11",
-            Payload,
-            "DOCTYPE with an external entity (never resolved)",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let xml = n.to_xml().replacen(
-                "?>\n",
-                "?>\n<!DOCTYPE AnmalanFranArbetsgivare [<!ENTITY x SYSTEM \"file:///etc/hostname\">]>\n",
-                1,
-            ).replacen("<fornamn>Fiktiv</fornamn>", "<fornamn>&x;</fornamn>", 1);
-                signed_bytes(k, &n.id, xml.into_bytes())
-            }
-        ),
-        scenario!(
-            "P12",
-            Payload,
-            "organisationsnummer placeholder 1234567890",
-            |k| naming(
-                edited(k, |n| {
-                    if let eioa_model::Arbetsgivare::Anordnare(a) = &mut n.arbetsgivare {
-                        a.organisationsnummer = "1234567890".into();
-                    }
-                }),
-                "organisationsnummer"
-            )
-        ),
-        scenario!("S01", Signature, "payload changed after signing", |k| {
-            let n = k.notification(Branch::AnordnareInomEes);
-            let mut req = k.signed_request(&n)?;
-            req.payload = String::from_utf8_lossy(&req.payload)
-                .replace("Fiktiv", "Fiktivt")
-                .into_bytes();
-            Ok(vec![Step::soap(&req, Expect::SignatureValidationError)])
-        }),
-        scenario!(
-            "S02",
-            Signature,
-            "one signature reused for a second notification",
-            |k| {
-                let n1 = k.notification(Branch::AnordnareInomEes);
-                let first = k.signed_request(&n1)?;
-                let n2 = k.notification(Branch::AnnanArbetsgivare);
-                let second = Request {
-                    payload: n2.to_xml().into_bytes(),
-                    underskrifter: first.underskrifter.clone(),
-                };
-                Ok(vec![
-                    Step::soap(&first, Expect::Accepted),
-                    Step::soap(&second, Expect::SignatureValidationError),
-                ])
-            }
-        ),
-        scenario!(
-            "S03",
-            Signature,
-            "signer certificate from an untrusted CA",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let payload = n.to_xml().into_bytes();
-                let u = k.underskrift(
-                    &k.foreign,
-                    k.foreign.signer(),
-                    &n.id,
-                    &payload,
-                    Signaturtyp::Anordnare,
-                )?;
-                Ok(vec![Step::soap(
-                    &Request {
-                        payload,
-                        underskrifter: vec![u],
-                    },
-                    Expect::SignatureValidationError,
-                )])
-            }
-        ),
-        scenario!("S04", Signature, "signer certificate expired", |k| {
-            let n = k.notification(Branch::AnordnareInomEes);
-            let payload = n.to_xml().into_bytes();
-            let u = k.underskrift(&k.pki, &k.expired, &n.id, &payload, Signaturtyp::Anordnare)?;
-            Ok(vec![Step::soap(
-                &Request {
-                    payload,
-                    underskrifter: vec![u],
-                },
-                Expect::SignatureValidationError,
-            )])
-        }),
-        scenario!(
-            "S05",
-            Signature,
-            "OCSP response for another certificate",
-            |k| {
-                let n = k.notification(Branch::AnordnareInomEes);
-                let mut req = k.signed_request(&n)?;
-                let other = k.underskrift(
-                    &k.foreign,
-                    k.foreign.signer(),
-                    &n.id,
-                    &req.payload,
-                    Signaturtyp::Anordnare,
-                )?;
-                req.underskrifter[0].ocspresponse = other.ocspresponse;
-                Ok(vec![Step::soap(&req, Expect::SignatureValidationError)])
-            }
-        ),
-        scenario!("S06", Signature, "signaturdatum in the future", |k| {
-            let n = k.notification(Branch::AnordnareInomEes);
-            let mut req = k.signed_request(&n)?;
-            req.underskrifter[0].signaturdatum = fmt_date(k.today + time::Duration::days(3));
-            Ok(vec![Step::soap(&req, Expect::SignatureValidationError)])
-        }),
-        scenario!("S07", Signature, "signature is not XML", |k| {
-            let n = k.notification(Branch::AnordnareInomEes);
-            let mut req = k.signed_request(&n)?;
-            req.underskrifter[0].signatur = b"not a signature".to_vec();
-            Ok(vec![Step::soap(&req, Expect::SignatureValidationError)])
-        }),
-        scenario!("T01", Transport, "wrong SOAPAction", |k| {
-            let req = k.signed_request(&k.notification(Branch::AnordnareInomEes))?;
-            Ok(vec![Step {
-                body: req.to_xml(),
-                soap_action: "urn:wrong:action".into(),
-                expect: Expect::Fault,
-                message_contains: None,
-            }])
-        }),
-        scenario!("T02", Transport, "SOAP 1.2 envelope", |k| {
-            let req = k.signed_request(&k.notification(Branch::AnordnareInomEes))?;
-            let body = String::from_utf8_lossy(&req.to_xml())
-                .replace(
-                    "http://schemas.xmlsoap.org/soap/envelope/",
-                    "http://www.w3.org/2003/05/soap-envelope",
-                )
-                .into_bytes();
-            Ok(vec![Step {
-                body,
-                soap_action: SOAP_ACTION.into(),
-                expect: Expect::Fault,
-                message_contains: None,
-            }])
-        }),
-        scenario!("T03", Transport, "body is not XML", |_| {
-            Ok(vec![Step {
-                body: b"hello".to_vec(),
-                soap_action: SOAP_ACTION.into(),
-                expect: Expect::Fault,
-                message_contains: None,
-            }])
-        }),
-    ]
-}
-
-/// The scenarios of a suite.
-pub fn suite(name: SuiteName) -> Vec<Scenario> {
-    match name {
-        SuiteName::Full => all(),
-        SuiteName::Connection => vec![scenario!(
-            "C01",
-            Accepted,
-            "connection test: one valid, signed notification gets FK's answer",
-            |k| {
-                let req = k.signed_request(&k.notification(Branch::AnordnareInomEes))?;
-                Ok(vec![Step::soap(&req, Expect::SoapAnswer)])
-            }
-        )],
-    }
+/// The scenarios of a bundled suite.
+pub fn suite(name: SuiteName) -> Result<Vec<Scenario>, crate::suite::SuiteError> {
+    crate::suite::bundled(name)
 }

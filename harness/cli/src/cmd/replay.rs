@@ -61,9 +61,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         ))
         .into());
     }
-    let scenarios: Vec<_> = eioa_runner::suite(eioa_runner::SuiteName::Full)
+    let bundled = |n| eioa_runner::suite(n).map_err(|e| ExpectedError::Usage(e.to_string()));
+    let scenarios: Vec<_> = bundled(eioa_runner::SuiteName::Full)?
         .into_iter()
-        .chain(eioa_runner::suite(eioa_runner::SuiteName::Connection))
+        .chain(bundled(eioa_runner::SuiteName::Connection)?)
         .filter(|s| s.id == o.scenario)
         .collect();
     if scenarios.is_empty() {

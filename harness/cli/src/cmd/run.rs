@@ -160,9 +160,10 @@ fn load_error(e: LoadError, what: &str) -> anyhow::Error {
 pub struct Args {
     #[command(flatten)]
     pub conn: Connection,
-    /// `full` (every scenario; default for stand-ins) or `connection` (FK's onboarding test; default for test).
-    #[arg(long, value_enum)]
-    pub suite: Option<Suite>,
+    /// `full` (every scenario; default for stand-ins), `connection` (FK's onboarding test;
+    /// default for test), or a suite FILE or DIR of `*.toml` files (docs/scenarios.md).
+    #[arg(long, value_name = "full|connection|FILE|DIR")]
+    pub suite: Option<String>,
     /// Only these scenario ids (e.g. A01,S02).
     #[arg(long, value_delimiter = ',')]
     pub scenario: Vec<String>,
@@ -183,22 +184,37 @@ pub struct Args {
     pub list: bool,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Suite {
-    Full,
-    Connection,
+/// The scenarios `--suite` names: a bundled suite, or suite files.
+pub fn load_suite(
+    suite: Option<&str>,
+    conn: &Connection,
+) -> anyhow::Result<(Option<SuiteName>, Vec<Scenario>)> {
+    let name = match suite {
+        Some("full") => Some(SuiteName::Full),
+        Some("connection") => Some(SuiteName::Connection),
+        Some(_) => None,
+        None if conn.target == "test" || conn.target == "prod" => Some(SuiteName::Connection),
+        None => Some(SuiteName::Full),
+    };
+    let loaded = match (name, suite) {
+        (Some(n), _) => eioa_runner::suite(n),
+        (None, Some(path)) => eioa_runner::suite::load(Path::new(path)),
+        (None, None) => eioa_runner::suite(SuiteName::Full),
+    };
+    let scenarios = loaded.map_err(|e| -> anyhow::Error {
+        if e.is_io() {
+            ExpectedError::Io(e.to_string()).into()
+        } else {
+            ExpectedError::Usage(e.to_string()).into()
+        }
+    })?;
+    Ok((name, scenarios))
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let suite_name = match args.suite {
-        Some(Suite::Full) => SuiteName::Full,
-        Some(Suite::Connection) => SuiteName::Connection,
-        None if args.conn.target == "test" || args.conn.target == "prod" => SuiteName::Connection,
-        None => SuiteName::Full,
-    };
-    let mut scenarios = eioa_runner::suite(suite_name);
+    let (suite_name, mut scenarios) = load_suite(args.suite.as_deref(), &args.conn)?;
     if !args.scenario.is_empty() {
-        scenarios.retain(|s| args.scenario.iter().any(|w| w.eq_ignore_ascii_case(s.id)));
+        scenarios.retain(|s| args.scenario.iter().any(|w| w.eq_ignore_ascii_case(&s.id)));
         if scenarios.is_empty() {
             return Err(ExpectedError::Usage(format!(
                 "no scenario matches {:?} (see --list)",
@@ -223,7 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.conn.is_fk() {
         // FK: the test environment is for connection tests, not for performance, load or
         // functional tests. Only the connection test runs, and it sends one notification.
-        if suite_name != SuiteName::Connection || !args.scenario.is_empty() {
+        if suite_name != Some(SuiteName::Connection) || !args.scenario.is_empty() {
             return Err(ExpectedError::Usage(format!(
                 "{} is FK's: FK's test environment is for connection tests, not for performance, load or functional tests, so only the connection test runs against it (`eioa run --target {} --suite connection`, or `eioa connect`); run other suites against the stand-in",
                 args.conn.target, args.conn.target

@@ -16,6 +16,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+mod suites;
+
 fn validator() -> Arc<Validator> {
     static V: OnceLock<Arc<Validator>> = OnceLock::new();
     V.get_or_init(|| Arc::new(Validator::embedded().expect("embedded schema set")))
@@ -28,8 +30,9 @@ fn kit() -> Kit {
 
 fn scenarios(ids: &[&str]) -> Vec<Scenario> {
     eioa_runner::suite(SuiteName::Full)
+        .expect("bundled suite")
         .into_iter()
-        .filter(|s| ids.is_empty() || ids.contains(&s.id))
+        .filter(|s| ids.is_empty() || ids.contains(&s.id.as_str()))
         .collect()
 }
 
@@ -42,11 +45,11 @@ fn rows_that_cannot_pass(
 ) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for s in scenarios {
-        let steps = (s.build)(kit).expect("scenario builds");
+        let steps = s.build(kit).expect("scenario builds");
         for (i, step) in steps.iter().enumerate() {
             if !met(step) {
                 ids.insert(if i == 0 {
-                    s.id.to_string()
+                    s.id.clone()
                 } else {
                     format!("{}#{}", s.id, i + 1)
                 });
