@@ -303,11 +303,14 @@ pub(crate) fn pkcs12_parts(
     let (_alias, chain) = store
         .private_key_chain()
         .ok_or(IdentityError::Pkcs12NoKey)?;
-    let certs = chain
+    let certs: Vec<CertificateDer<'static>> = chain
         .certs()
         .iter()
         .map(|c| CertificateDer::from(c.as_der().to_vec()))
         .collect();
+    if certs.is_empty() {
+        return Err(IdentityError::NoCertificate);
+    }
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
     Ok((certs, key))
 }
