@@ -15,7 +15,8 @@
 #   - every one of them is in the journal (`eioa tx list`);
 #   - the journal reads back completely: `eioa tx list` reports no damage, and an
 #     independent reader of the framing (scan_journal.py) finds every segment
-#     consumed exactly by frames with valid CRCs and sequence numbers without gaps.
+#     consumed exactly by frames with valid CRCs, every sealed segment ending in a
+#     footer that matches it, and sequence numbers without gaps.
 # Prints the counts and PASS or FAIL; exits 1 on FAIL, 2 on a set-up error.
 # Bounded: the driver gives up after SOAK_MAX_SECONDS (default 900). EIOA_SKIP_BUILD=1
 # uses the eioa binary already built in target/release.
