@@ -308,6 +308,27 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     })
 }
 
+/// FK's hosts only ever get the connection suite's scenarios: FK's test environment is for
+/// connection tests, not for performance, load or functional tests.
+fn only_connection_tests_to_fk(conn: &Connection, scenarios: &[Scenario]) -> anyhow::Result<()> {
+    if !conn.is_fk() {
+        return Ok(());
+    }
+    let allowed = eioa_runner::suite(SuiteName::Connection)
+        .map_err(|e| ExpectedError::Usage(e.to_string()))?;
+    match scenarios
+        .iter()
+        .find(|s| !allowed.iter().any(|a| a.id == s.id))
+    {
+        Some(s) => Err(ExpectedError::Usage(format!(
+            "scenario {} is not sent to {}: FK's test environment is for connection tests, not for performance, load or functional tests",
+            s.id, conn.target
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// Runs scenarios against the connection's target (starting the stand-in for `mock`).
 pub fn execute(
     conn: &Connection,
@@ -317,6 +338,8 @@ pub fn execute(
     redact: bool,
     print: bool,
 ) -> anyhow::Result<RunSummary> {
+    // Every path that sends scenarios (run, replay) passes here.
+    only_connection_tests_to_fk(conn, scenarios)?;
     let validator = Arc::new(common::validator(schema_set, ValidatorOptions::default())?);
     let kit = Kit::load(pki, time::OffsetDateTime::now_utc())
         .context("failed to prepare the test signatures")?;
@@ -373,4 +396,43 @@ pub fn execute(
 pub fn write_reports(out: &Path, s: &RunSummary, redacted: bool) -> anyhow::Result<PathBuf> {
     eioa_report::write::write_run(out, s, redacted)
         .map_err(|e| ExpectedError::Io(e.to_string()).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(target: &str) -> Connection {
+        Connection {
+            target: target.into(),
+            cert: None,
+            key: None,
+            p12: None,
+            passphrase_env: "EIOA_PASSPHRASE".into(),
+            ca: Vec::new(),
+            timeout: 30,
+        }
+    }
+
+    #[test]
+    fn fk_hosts_get_only_connection_scenarios() {
+        let full = eioa_runner::suite(SuiteName::Full).unwrap();
+        let connection = eioa_runner::suite(SuiteName::Connection).unwrap();
+        for target in [
+            "test",
+            "prod",
+            "https://shsext.forsakringskassan.se:8020/shs2/FK.EIOA.AnmalanArbetsgivare.ext",
+        ] {
+            let err = only_connection_tests_to_fk(&conn(target), &full).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("FK's test environment is for connection tests"),
+                "{err}"
+            );
+            assert!(only_connection_tests_to_fk(&conn(target), &connection).is_ok());
+        }
+        let local = "https://127.0.0.1:8020/shs2/FK.EIOA.AnmalanArbetsgivare.ext";
+        assert!(only_connection_tests_to_fk(&conn(local), &full).is_ok());
+        assert!(only_connection_tests_to_fk(&conn("mock"), &full).is_ok());
+    }
 }
