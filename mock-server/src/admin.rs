@@ -146,13 +146,16 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Full<B
 }
 
 fn store_error(e: StoreError) -> Response<Full<Bytes>> {
-    let status = match &e {
+    error(code_of(&e), error_chain(&e))
+}
+
+fn code_of(e: &StoreError) -> StatusCode {
+    match e {
         StoreError::Exists(_) | StoreError::Running(_) => StatusCode::CONFLICT,
         StoreError::NoneRunning | StoreError::Unknown(_) => StatusCode::NOT_FOUND,
         StoreError::Io { .. } | StoreError::Damaged { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
-    };
-    error(status, error_chain(&e))
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -236,7 +239,7 @@ async fn route(state: &State, req: Request<hyper::body::Incoming>) -> Response<F
             let judged = tokio::task::spawn_blocking(move || status(&dir, &schemas)).await;
             match judged {
                 Ok(Ok(body)) => json(StatusCode::OK, body),
-                Ok(Err(resp)) => resp,
+                Ok(Err((code, message))) => error(code, message),
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
             }
         }
@@ -244,17 +247,20 @@ async fn route(state: &State, req: Request<hyper::body::Incoming>) -> Response<F
     }
 }
 
-fn status(dir: &Path, schemas: &SchemaSet) -> Result<String, Response<Full<Bytes>>> {
-    let store = SessionStore::open(dir).map_err(store_error)?;
+fn status(dir: &Path, schemas: &SchemaSet) -> Result<String, (StatusCode, String)> {
+    let refused = |e: StoreError| (code_of(&e), error_chain(&e));
+    let store = SessionStore::open(dir).map_err(refused)?;
     let session = store
         .running()
         .cloned()
-        .ok_or_else(|| store_error(StoreError::NoneRunning))?;
-    let checklist = session.checklist().map_err(|e| store_error(e.into()))?;
+        .ok_or_else(|| refused(StoreError::NoneRunning))?;
+    let checklist = session
+        .checklist()
+        .map_err(|e| (StatusCode::BAD_REQUEST, error_chain(&e)))?;
     let exchanges =
-        exchanges(dir).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, error_chain(&e)))?;
+        exchanges(dir).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, error_chain(&e)))?;
     let report = eioa_session::judge(&session, &checklist, schemas, exchanges, true)
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, error_chain(&e)))?;
     Ok(report.to_json())
 }
 
