@@ -157,6 +157,11 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
                     }
                 )?;
             }
+            for c in r.cases.iter().filter(|c| c.status != Status::Demonstrated) {
+                if let Some(why) = c.reason.as_ref().or(c.hint.as_ref()) {
+                    writeln!(out, "  {}: {why}", c.id)?;
+                }
+            }
             for f in &r.findings {
                 writeln!(out, "  finding {}: {}", f.rule, f.message)?;
             }
