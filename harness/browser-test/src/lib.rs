@@ -98,6 +98,9 @@ pub struct Browser {
 
 impl Browser {
     /// Starts chromedriver on a free loopback port and opens a headless session.
+    ///
+    /// Tries three times, each on a fresh port: another process may take the port between the
+    /// kernel naming it free and chromedriver binding it.
     pub async fn start() -> Result<Browser, BrowserError> {
         for program in [CHROMEDRIVER, CHROMIUM] {
             if !Path::new(program).exists() {
@@ -106,6 +109,20 @@ impl Browser {
                 });
             }
         }
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once().await {
+                Ok(b) => return Ok(b),
+                Err(e @ (BrowserError::Missing { .. } | BrowserError::Command(_))) => {
+                    return Err(e)
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("three attempts"))
+    }
+
+    async fn start_once() -> Result<Browser, BrowserError> {
         let profile = tempfile::Builder::new()
             .prefix("eioa-chromium-")
             .tempdir()
@@ -114,7 +131,7 @@ impl Browser {
                 source,
             })?;
         let addr = free_loopback_port()?;
-        let mut driver = Command::new(CHROMEDRIVER)
+        let driver = Command::new(CHROMEDRIVER)
             // Its own process group, which the browsers it starts inherit: one kill ends all.
             .process_group(0)
             .arg(format!("--port={}", addr.port()))
@@ -127,11 +144,6 @@ impl Browser {
                 what: format!("start {CHROMEDRIVER}"),
                 source,
             })?;
-        if let Err(e) = wait_listening(addr, &mut driver).await {
-            let _ = driver.kill();
-            let _ = driver.wait();
-            return Err(e);
-        }
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         args.push("--window-size=1280,1024".into());
@@ -140,23 +152,20 @@ impl Browser {
             "goog:chromeOptions".into(),
             serde_json::json!({ "binary": CHROMIUM, "args": args }),
         );
+        // From here on, dropping `guard` ends chromedriver and anything it started.
+        let mut guard = DriverGuard(Some(driver));
+        wait_ready(addr, guard.child()).await?;
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
             .connect(&format!("http://{addr}"))
-            .await;
-        match client {
-            Ok(client) => Ok(Browser {
-                client,
-                driver,
-                _profile: profile,
-            }),
-            Err(e) => {
-                let _ = driver.kill();
-                let _ = driver.wait();
-                Err(BrowserError::Session(e))
-            }
-        }
+            .await
+            .map_err(BrowserError::Session)?;
+        Ok(Browser {
+            client,
+            driver: guard.0.take().expect("driver"),
+            _profile: profile,
+        })
     }
 
     /// The WebDriver client: `goto`, `find`, `find_all`, `screenshot`…
@@ -210,19 +219,40 @@ impl Browser {
         self.driver.id()
     }
 
-    /// Ends chromedriver and every browser process it started: they share a process group.
     fn kill_all(&mut self) {
-        if let Ok(Some(_)) = self.driver.try_wait() {
-            // Already reaped: the group id may belong to someone else by now.
-            return;
+        kill_group(&mut self.driver);
+    }
+}
+
+/// Ends chromedriver and every browser process it started: they share a process group.
+fn kill_group(driver: &mut Child) {
+    if let Ok(Some(_)) = driver.try_wait() {
+        // Already reaped: the group id may belong to someone else by now.
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", driver.id())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+/// chromedriver while a session is being set up: killed with its group unless taken.
+struct DriverGuard(Option<Child>);
+
+impl DriverGuard {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("driver")
+    }
+}
+
+impl Drop for DriverGuard {
+    fn drop(&mut self) {
+        if let Some(mut d) = self.0.take() {
+            kill_group(&mut d);
         }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
@@ -260,17 +290,19 @@ fn free_loopback_port() -> Result<SocketAddr, BrowserError> {
     })
 }
 
-async fn wait_listening(addr: SocketAddr, driver: &mut Child) -> Result<(), BrowserError> {
+/// Waits until chromedriver says it is ready (`GET /status`), or it exits, or time runs out.
+async fn wait_ready(addr: SocketAddr, driver: &mut Child) -> Result<(), BrowserError> {
     let start = Instant::now();
     while start.elapsed() < DRIVER_START {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
         if let Ok(Some(status)) = driver.try_wait() {
+            // Typically: the port was taken after all.
             return Err(BrowserError::Io {
                 what: format!("start {CHROMEDRIVER}"),
                 source: std::io::Error::other(format!("it exited early with {status}")),
             });
+        }
+        if status_ready(addr) {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -278,6 +310,25 @@ async fn wait_listening(addr: SocketAddr, driver: &mut Child) -> Result<(), Brow
         addr,
         secs: DRIVER_START.as_secs(),
     })
+}
+
+/// Whether the WebDriver server at `addr` answers `GET /status` with `"ready": true`
+/// (HTTP/1.1: chromedriver closes an HTTP/1.0 request without answering).
+fn status_ready(addr: SocketAddr) -> bool {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut body = Vec::new();
+    let _ = s.take(64 * 1024).read_to_end(&mut body);
+    let text = String::from_utf8_lossy(&body);
+    text.contains("\"ready\":true") || text.contains("\"ready\": true")
 }
 
 #[cfg(test)]

@@ -105,3 +105,52 @@ async fn report_is_displayed_in_swedish() {
     check_displayed(&browser, &answered, Lang::Sv, "connect-report-sv.png").await;
     browser.close().await;
 }
+
+/// A connection test the probe really ran: a client identity made by openssl, and a loopback
+/// port where nothing listens. The report is written with its evidence, which verifies.
+#[tokio::test]
+async fn a_real_connection_test_is_displayed() {
+    use eioa_client::connect::{self as probe, ConnectOptions, Level};
+    use eioa_client::{IdentitySource, Target, Url};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, key) = fixtures::identity_files(tmp.path(), "p256");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("https://127.0.0.1:{port}/shs2/FK.EIOA.AnmalanArbetsgivare.ext");
+    let mut o = ConnectOptions::new(Target::Url(Url::parse(&url).unwrap()));
+    o.identity = Some(IdentitySource::Pem {
+        cert: cert.clone(),
+        key: key.clone(),
+    });
+    o.extra_roots = vec![
+        rustls_pemfile::certs(&mut &std::fs::read(&cert).unwrap()[..])
+            .next()
+            .unwrap()
+            .unwrap(),
+    ];
+    o.use_system_roots = false;
+    o.connect_timeout = std::time::Duration::from_secs(3);
+    let test = probe::run(o).await;
+    assert_eq!(test.level, Level::None);
+    assert!(test.check("C-TCP").is_some());
+
+    let identity = eioa_client::Identity::from_pem_files(&cert, &key, None).unwrap();
+    let out = tmp.path().join("report");
+    connect::write(&out, &test, Lang::En, Some(&identity)).unwrap();
+    let v = eioa_report::evidence::verify(&out).unwrap();
+    assert!(v.intact(), "{}", v.render());
+
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    check_displayed(
+        &browser,
+        &test,
+        Lang::En,
+        "connect-report-real-refused-en.png",
+    )
+    .await;
+    browser.close().await;
+}

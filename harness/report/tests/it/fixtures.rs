@@ -200,6 +200,12 @@ pub fn refused() -> ConnectionTest {
 
 /// A client identity made by the openssl CLI in `dir`: `kind` is `rsa`, `p256` or `p384`.
 pub fn identity(dir: &Path, kind: &str) -> Identity {
+    let (cert, key) = identity_files(dir, kind);
+    Identity::from_pem_files(&cert, &key, None).expect("identity loads")
+}
+
+/// The certificate and key files of [`identity`].
+pub fn identity_files(dir: &Path, kind: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let key = dir.join(format!("{kind}.key.pem"));
     let cert = dir.join(format!("{kind}.pem"));
     let newkey: &[&str] = match kind {
@@ -226,5 +232,5 @@ pub fn identity(dir: &Path, kind: &str) -> Identity {
         "openssl req: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Identity::from_pem_files(&cert, &key, None).expect("identity loads")
+    (cert, key)
 }
