@@ -572,7 +572,12 @@ fn verdict_lines(t: &ConnectionTest, lang: Lang) -> (String, Option<String>) {
     };
     let next = t.level.next().map(|n| {
         let need = match (lang, &t.next_level_hint) {
-            (Lang::En, Some(h)) if !h.is_empty() => h.clone(),
+            // The probe's hint may name the level itself ("For reachable: …"); the label
+            // below already does.
+            (Lang::En, Some(h)) if !h.is_empty() => h
+                .strip_prefix(&format!("For {}: ", n.title()))
+                .unwrap_or(h)
+                .to_owned(),
             _ => next_sentence(n, lang).to_owned(),
         };
         format!(

@@ -200,3 +200,14 @@ fn lang_parses() {
     assert_eq!("EN".parse::<Lang>().unwrap(), Lang::En);
     assert!("de".parse::<Lang>().unwrap_err().contains("en` or `sv"));
 }
+
+#[test]
+fn the_next_level_is_named_once() {
+    let mut t = answered();
+    t.next_level_hint = Some("For accepted: sign with BankID.".into());
+    let md = connect::to_markdown(&t, Lang::En);
+    assert!(
+        md.contains("Next level (accepted): sign with BankID."),
+        "{md}"
+    );
+}
