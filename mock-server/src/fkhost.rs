@@ -3,11 +3,12 @@
 //! each host serves.
 
 use eioa_fk::{PATH_PROD, PATH_TEST};
+use eioa_model::fk_address::{FK_PROD, FK_TEST};
 
 /// FK's test host: the address a vendor must show an approved connection to.
-pub const TEST_HOST: &str = "shsext.forsakringskassan.se";
+pub const TEST_HOST: &str = FK_TEST.host;
 /// FK's production host.
-pub const PROD_HOST: &str = "shs.forsakringskassan.se";
+pub const PROD_HOST: &str = FK_PROD.host;
 /// Both, as `eioa certs init --fk-hosts` puts them in the server certificate.
 pub const FK_HOST_NAMES: [&str; 2] = [TEST_HOST, PROD_HOST];
 
@@ -34,8 +35,8 @@ impl FkHost {
     /// FK's port for this environment.
     pub fn port(self) -> u16 {
         match self {
-            FkHost::Test => 8020,
-            FkHost::Prod => 7020,
+            FkHost::Test => FK_TEST.port,
+            FkHost::Prod => FK_PROD.port,
         }
     }
 

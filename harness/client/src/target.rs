@@ -4,14 +4,14 @@ use std::fmt;
 
 pub use reqwest::Url;
 
+use eioa_model::fk_address::{FK_PROD, FK_TEST};
+
 /// FK's test environment (certificate CN `shsext.forsakringskassan.se`).
-pub const FK_TEST_URL: &str =
-    "https://shsext.forsakringskassan.se:8020/shs2/FK.EIOA.AnmalanArbetsgivare.ext";
+pub const FK_TEST_URL: &str = FK_TEST.url;
 /// FK's production environment (certificate CN `shs.forsakringskassan.se`).
-pub const FK_PROD_URL: &str =
-    "https://shs.forsakringskassan.se:7020/shs2/FK.EIOA.AnmalanArbetsgivare";
+pub const FK_PROD_URL: &str = FK_PROD.url;
 /// The host names FK's E-IOA service uses; requests to them are paced by default.
-pub const FK_HOSTS: &[&str] = &["shsext.forsakringskassan.se", "shs.forsakringskassan.se"];
+pub const FK_HOSTS: &[&str] = &[FK_TEST.host, FK_PROD.host];
 
 /// The endpoint of an exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// FK's path for the test environment.
-pub const PATH_TEST: &str = "/shs2/FK.EIOA.AnmalanArbetsgivare.ext";
+pub const PATH_TEST: &str = eioa_model::fk_address::FK_TEST.path;
 /// FK's path for production.
-pub const PATH_PROD: &str = "/shs2/FK.EIOA.AnmalanArbetsgivare";
+pub const PATH_PROD: &str = eioa_model::fk_address::FK_PROD.path;
 /// The SOAPAction the contract's binding names.
 pub const SOAP_ACTION: &str =
     "urn:shs:emottagning:SkickaAnmalanFranArbetsgivareResponder:1:SkickaAnmalanFranArbetsgivare";

@@ -9,6 +9,7 @@
 //! back and rejects what the schema rejects, so it doubles as a second, independent
 //! oracle next to libxml2.
 
+pub mod fk_address;
 pub mod ident;
 mod read;
 pub mod redact;

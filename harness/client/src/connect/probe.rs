@@ -23,11 +23,12 @@ use crate::exchange::Delivery;
 use crate::load::IdentitySource;
 use crate::secret::Secret;
 use crate::target::{is_fk_host, Resolve, Target};
+use eioa_model::fk_address::{FK_PROD, FK_TEST};
 
 /// FK's test host and the address FK publishes for it.
-pub const FK_TEST_ADDR: (&str, &str) = ("shsext.forsakringskassan.se", "194.71.80.30");
+pub const FK_TEST_ADDR: (&str, &str) = (FK_TEST.host, FK_TEST.published_ip);
 /// FK's production host and the address FK publishes for it.
-pub const FK_PROD_ADDR: (&str, &str) = ("shs.forsakringskassan.se", "194.71.65.32");
+pub const FK_PROD_ADDR: (&str, &str) = (FK_PROD.host, FK_PROD.published_ip);
 /// FK's backend normally answers within this time.
 pub const FK_ANSWER_EXPECTATION: Duration = Duration::from_secs(2);
 /// Days of validity left under which a certificate is a warning.
@@ -486,11 +487,11 @@ pub(super) fn path_remedy(host: &str, path: &str) -> String {
 }
 
 fn eioa_test_path() -> &'static str {
-    "/shs2/FK.EIOA.AnmalanArbetsgivare.ext"
+    FK_TEST.path
 }
 
 fn eioa_prod_path() -> &'static str {
-    "/shs2/FK.EIOA.AnmalanArbetsgivare"
+    FK_PROD.path
 }
 
 #[cfg(test)]
