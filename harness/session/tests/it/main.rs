@@ -1,3 +1,4 @@
+mod browser;
 mod checklist;
 mod e2e;
 mod judge;
