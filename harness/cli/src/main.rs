@@ -31,8 +31,10 @@ enum Command {
     Rules(cmd::rules::Args),
     /// Run the conformance suite against the built-in stand-in, a local server or FK; writes a report.
     Run(cmd::run::Args),
-    /// Show a recorded exchange by tx-id and run its scenario again.
+    /// Send tx-id fixtures again (FIXED / STILL FAILING / CHANGED), or show a reported exchange.
     Replay(cmd::replay::Args),
+    /// Keep a recorded exchange as a tx-id fixture (fixtures/tx/<id>/).
+    Fixture(cmd::fixture::Args),
     /// Run the standalone mutual-TLS stand-in for FK (journal, fault injection, pacing).
     MockServer(Box<cmd::mock_server::Args>),
     /// Make a development PKI for the stand-in.
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Rules(a) => cmd::rules::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Replay(a) => cmd::replay::run(a),
+        Command::Fixture(a) => cmd::fixture::run(a),
         Command::Sign(a) => cmd::sign::run(a),
         Command::Send(a) => cmd::send::run(a),
         Command::Connect(a) => cmd::connect::run(*a),

@@ -6,8 +6,10 @@
 //! Nothing here resends a request on its own: every exchange is sent once and
 //! recorded, whatever happens to it.
 
+pub mod fixture;
 mod judge;
 mod kit;
+pub mod pseudo;
 mod record;
 mod scenarios;
 pub mod suite;

@@ -327,6 +327,19 @@ fn duplicate_assistant(xml: &str) -> String {
     format!("{}{}{}", &xml[..end], &xml[start..end], &xml[end..])
 }
 
+/// The text of a document's first `<id>` element, if any.
+pub(crate) fn id_in(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find("<id>")? + 4;
+    let end = text[start..].find("</id>")? + start;
+    Some(text[start..end].trim().to_string())
+}
+
+/// `payload` signed by the kit's test signer, as a suite step's default signature.
+pub(crate) fn sign_as_signer(kit: &Kit, id: &str, payload: Vec<u8>) -> Result<Request, KitError> {
+    sign(kit, SignatureMode::Signer, id, payload, None)
+}
+
 /// Signs `payload` (notification `id`) as `mode` says.
 fn sign(
     kit: &Kit,

@@ -403,7 +403,8 @@ fn notification(
         let bytes = files
             .read(f.get_ref())
             .map_err(|e| err(Some(f.span()), e))?;
-        let id = id_of(&bytes).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id =
+            crate::scenarios::id_in(&bytes).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         Source::File { bytes, id }
     } else {
         match &n.name {
@@ -430,14 +431,6 @@ fn notification(
         source,
         name: n.name,
     })
-}
-
-/// The text of the document's first `<id>` element, if any.
-fn id_of(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let start = text.find("<id>")? + 4;
-    let end = text[start..].find("</id>")? + start;
-    Some(text[start..end].trim().to_string())
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -4,6 +4,7 @@ pub mod certs;
 pub mod common;
 pub mod connect;
 pub mod evidence;
+pub mod fixture;
 pub mod fuzz;
 pub mod generate;
 pub mod mock_server;

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+mod fixtures;
 mod suites;
 
 fn validator() -> Arc<Validator> {

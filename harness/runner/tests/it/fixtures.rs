@@ -1,0 +1,167 @@
+//! tx-id fixtures end to end: a failing exchange becomes a fixture, replays as STILL
+//! FAILING while the cause is there, as FIXED once it is gone, and as CHANGED (with a
+//! diff) when something else goes wrong; and every committed fixture in
+//! `fixtures/tx/` replays against the built-in stand-in.
+
+use super::{kit, run, scenarios, tls_stand_in, validator};
+use eioa_client::{Client, ClientConfig, Target, Url};
+use eioa_mock_server::faults::FaultConfig;
+use eioa_runner::fixture::{self, Verdict};
+use eioa_runner::{Judgement, Kit, RunOptions};
+use std::path::Path;
+
+async fn in_process(kit: &Kit) -> (eioa_mock_server::inprocess::InProcessFk, Client, Target) {
+    let stand_in = eioa_runner::start_stand_in(validator(), kit).await;
+    let client = Client::new(ClientConfig {
+        extra_roots: vec![kit.pki.ca_cert_der().to_vec().into()],
+        use_system_roots: false,
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    let target = Target::Mock(Url::parse(&stand_in.endpoint_url()).expect("url"));
+    (stand_in, client, target)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_exchange_becomes_a_fixture_that_replays_still_failing_then_fixed() {
+    let kit = kit();
+    let work = tempfile::tempdir().expect("temp dir");
+    // The cause: a stand-in that refuses every payload.
+    let broken = tls_stand_in(
+        &kit,
+        FaultConfig {
+            xml_validation_error: 1.0,
+            ..FaultConfig::default()
+        },
+    )
+    .await;
+    let summary = eioa_runner::run(
+        &scenarios(&["A01"]),
+        &kit,
+        &broken.client,
+        &broken.target,
+        &validator(),
+        RunOptions { redact: false },
+        |_| {},
+    )
+    .await;
+    let a01 = &summary.outcomes[0];
+    assert_eq!(a01.judgement, Judgement::Failed);
+    let reports = work.path().join("reports");
+    eioa_report::write::write_run(&reports, &summary, false).expect("report");
+
+    let ex = fixture::from_reports(&reports, &a01.exchange_id).expect("found in the report");
+    let dir = fixture::write(&work.path().join("tx"), &ex, false).expect("fixture written");
+    for file in ["request.xml", "payload.xml", "response.xml", "meta.toml"] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    // Pseudonymised: the kit's people are gone, fictitious ones with valid numbers in.
+    let payload = std::fs::read_to_string(dir.join("payload.xml")).expect("payload");
+    let original = String::from_utf8_lossy(
+        &eioa_model::soap::Request::parse(a01.request.as_bytes())
+            .expect("request")
+            .payload,
+    )
+    .into_owned();
+    let pnr = |xml: &str| -> Vec<String> {
+        xml.split("<personnummer>")
+            .skip(1)
+            .filter_map(|s| s.split('<').next().map(str::to_string))
+            .collect()
+    };
+    for (was, now) in pnr(&original).iter().zip(pnr(&payload)) {
+        assert_ne!(was, &now);
+        assert_eq!(was[..8], now[..8], "same birth date");
+        assert!(eioa_model::ident::parse_identity(&now).is_ok(), "{now}");
+    }
+    assert!(!payload.contains("Assistentsson"), "{payload}");
+
+    let f = fixture::read(&dir).expect("fixture reads back");
+    assert!(f.meta.pseudonymised);
+    assert_eq!(f.meta.outcome.fault.as_deref(), Some("XmlValidationError"));
+
+    // Still broken: STILL FAILING.
+    let again = fixture::replay(&f, &kit, &broken.client, &broken.target, &validator())
+        .await
+        .expect("replayed");
+    assert_eq!(again.verdict, Verdict::StillFailing, "{again:?}");
+    assert!(again.diff.is_none());
+
+    // Another failure: CHANGED, with a diff.
+    let other = tls_stand_in(
+        &kit,
+        FaultConfig {
+            signature_validation_error: 1.0,
+            ..FaultConfig::default()
+        },
+    )
+    .await;
+    let changed = fixture::replay(&f, &kit, &other.client, &other.target, &validator())
+        .await
+        .expect("replayed");
+    assert_eq!(changed.verdict, Verdict::Changed, "{changed:?}");
+    let diff = changed.diff.as_deref().unwrap_or("");
+    assert!(
+        diff.contains("-fault: XmlValidationError")
+            && diff.contains("+fault: SignatureValidationError"),
+        "{diff}"
+    );
+
+    // The cause removed: FIXED.
+    let (_healthy, client, target) = in_process(&kit).await;
+    let fixed = fixture::replay(&f, &kit, &client, &target, &validator())
+        .await
+        .expect("replayed");
+    assert_eq!(fixed.verdict, Verdict::Fixed, "{fixed:?}");
+    broken.server.shutdown().await;
+    other.server.shutdown().await;
+}
+
+/// An exchange the stand-in faulted has no tx-id: the journal's sequence number
+/// names it (`seq-N`), and it becomes a fixture the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulted_exchange_is_taken_from_the_journal_by_its_sequence_number() {
+    let kit = kit();
+    let s = tls_stand_in(&kit, FaultConfig::default()).await;
+    let summary = run(&kit, &scenarios(&["P02"]), &s.client, &s.target).await;
+    assert!(summary.passed());
+    let journal = s._dir.path().join("data");
+    let records = eioa_mock_server::journal::read_journal(&journal)
+        .expect("journal")
+        .records;
+    let seq = records.last().expect("one record").seq;
+    let ex =
+        fixture::from_journal(&journal, &format!("seq-{seq}"), &validator()).expect("found by seq");
+    assert_eq!(ex.meta.id, format!("seq-{seq}"));
+    assert_eq!(ex.meta.outcome.fault.as_deref(), Some("XmlValidationError"));
+    let out = tempfile::tempdir().expect("temp dir");
+    let dir = fixture::write(out.path(), &ex, false).expect("written");
+    // The journal knows no expectation: a sender wants a tx-id, so it still fails.
+    let f = fixture::read(&dir).expect("reads");
+    let again = fixture::replay(&f, &kit, &s.client, &s.target, &validator())
+        .await
+        .expect("replayed");
+    assert_eq!(again.verdict, Verdict::StillFailing, "{again:?}");
+    // The wrong check digit stayed wrong through pseudonymisation.
+    let msg = f.meta.outcome.message.as_deref().unwrap_or("");
+    assert!(msg.contains("personnummer"), "{msg}");
+    s.server.shutdown().await;
+}
+
+/// Every committed fixture replays against the built-in stand-in as recorded or
+/// fixed: a fixture that turns STILL FAILING or CHANGED is a regression.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_fixtures_replay_against_the_built_in_stand_in() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tx");
+    let dirs = fixture::find_all(&root).expect("fixtures/tx");
+    assert!(dirs.len() >= 2, "{dirs:?}");
+    let kit = kit();
+    let (_stand_in, client, target) = in_process(&kit).await;
+    for d in dirs {
+        let f = fixture::read(&d).expect("fixture reads");
+        let r = fixture::replay(&f, &kit, &client, &target, &validator())
+            .await
+            .expect("replayed");
+        assert!(r.verdict.ok(), "{}: {} {:?}", d.display(), r.verdict, r);
+    }
+}
