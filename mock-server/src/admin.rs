@@ -215,6 +215,7 @@ async fn route(state: &State, req: Request<hyper::body::Incoming>) -> Response<F
                     &start.checklist_source,
                     &start.checklist,
                     start.client_fingerprint.as_deref(),
+                    Some(&state.schemas.info().to_string()),
                 )
             }) {
                 Ok(s) => json(

@@ -31,6 +31,10 @@ pub struct Session {
     /// RFC 3339, UTC.
     pub started: String,
     pub ended: Option<String>,
+    /// The schema set the stand-in validated with (`id (provenance, hash)`), so a
+    /// report's coverage can be checked against it.
+    #[serde(default)]
+    pub schema_set: Option<String>,
 }
 
 impl Session {
@@ -196,6 +200,7 @@ impl SessionStore {
         checklist_source: &str,
         checklist_text: &str,
         client_fingerprint: Option<&str>,
+        schema_set: Option<&str>,
     ) -> Result<Session, StoreError> {
         if name.is_empty()
             || name.len() > 64
@@ -220,6 +225,7 @@ impl SessionStore {
             client_fingerprint,
             started: now(),
             ended: None,
+            schema_set: schema_set.map(str::to_string),
         };
         self.append(&Event::Start(session.clone()))?;
         self.sessions.push(session.clone());

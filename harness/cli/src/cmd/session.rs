@@ -200,6 +200,12 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
             for d in &damage {
                 eprintln!("warning: journal damage: {d}");
             }
+            let used = schemas.info().to_string();
+            if let Some(ran) = report.session.schema_set.as_deref().filter(|r| *r != used) {
+                eprintln!(
+                    "warning: the stand-in ran this session with schema set {ran}; the coverage table is for {used} (pass --schema-set)"
+                );
+            }
             write_report(&report, &out_dir, unredacted)
                 .with_context(|| format!("failed to write the report to {}", out_dir.display()))?;
             writeln!(out, "{}", status_line(&report))?;

@@ -114,9 +114,10 @@ fn coverage_marks_what_accepted_notifications_exercised() {
 fn sessions_survive_reopening_and_the_file_is_private() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SessionStore::open(dir.path()).unwrap();
-    s.start("qa-1", "onboarding", ONBOARDING, None).unwrap();
+    s.start("qa-1", "onboarding", ONBOARDING, None, None)
+        .unwrap();
     assert!(matches!(
-        s.start("qa-2", "onboarding", ONBOARDING, None),
+        s.start("qa-2", "onboarding", ONBOARDING, None, None),
         Err(StoreError::Running(_))
     ));
     let path = dir.path().join(eioa_session::store::FILE);
@@ -129,19 +130,19 @@ fn sessions_survive_reopening_and_the_file_is_private() {
     assert_eq!(again.running().unwrap().name, "qa-1");
     again.end().unwrap();
     assert!(matches!(
-        again.start("qa-1", "onboarding", ONBOARDING, None),
+        again.start("qa-1", "onboarding", ONBOARDING, None, None),
         Err(StoreError::Exists(_))
     ));
     let fp = "AB:".repeat(31) + "AB";
     let s2 = again
-        .start("qa-2", "onboarding", ONBOARDING, Some(&fp))
+        .start("qa-2", "onboarding", ONBOARDING, Some(&fp), None)
         .unwrap();
     assert_eq!(
         s2.client_fingerprint.as_deref(),
         Some("ab".repeat(32).as_str())
     );
     assert!(matches!(
-        again.start("x y", "onboarding", ONBOARDING, None),
+        again.start("x y", "onboarding", ONBOARDING, None, None),
         Err(StoreError::BadName(_))
     ));
 

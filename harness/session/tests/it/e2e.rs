@@ -288,6 +288,9 @@ async fn php_soapclient_complete_session_is_ready_across_a_restart() {
         .collect();
     assert!(missing.is_empty(), "{missing:#?}");
     assert_eq!(report.verdict, Readiness::Ready);
+    // The session remembers the schema set the stand-in validated with.
+    let set = SchemaSet::embedded().info().to_string();
+    assert_eq!(report.session.schema_set.as_deref(), Some(set.as_str()));
     // The 503 and the first call after the restart show the pacing case.
     let paced = report.cases.iter().find(|c| c.id == "ON-33").unwrap();
     let first = report

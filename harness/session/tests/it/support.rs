@@ -156,6 +156,7 @@ pub fn session(checklist: &str) -> Session {
         client_fingerprint: None,
         started: START.into(),
         ended: None,
+        schema_set: None,
     }
 }
 
