@@ -4,6 +4,8 @@
 //! harness works from any directory. A vendor who has FK's official files imports
 //! them as a second set; every output names the set it used.
 
+pub mod diff;
+
 use crate::Error;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

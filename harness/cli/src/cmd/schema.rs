@@ -25,6 +25,17 @@ pub enum Command {
         #[arg(long, default_value = "eioa-v1-official")]
         id: String,
     },
+    /// What changed between two sets' payload schemas: elements, cardinalities, types,
+    /// patterns, enumerations, namespace. Exit 1 when something changed.
+    Diff {
+        /// The older set: id or directory.
+        a: String,
+        /// The newer set: id or directory.
+        b: String,
+        /// `human` or `json`.
+        #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+        format: String,
+    },
     /// Write a set's files (with its manifest) to a directory, e.g. for SoapUI.
     Export {
         dir: PathBuf,
@@ -96,6 +107,21 @@ pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
             set.write_to(&dest)?;
             writeln!(out, "imported {} into {}", set.info(), dest.display())?;
             writeln!(out, "use it with --schema-set {id}")?;
+        }
+        Command::Diff { a, b, format } => {
+            let (sa, sb) = (common::schema_set(Some(&a))?, common::schema_set(Some(&b))?);
+            let d = eioa_validate::schema::diff::diff(&sa, &sb)
+                .map_err(|e| ExpectedError::Usage(e.to_string()))?;
+            if format == "json" {
+                writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?;
+            } else {
+                write!(out, "{}", d.to_text())?;
+            }
+            return Ok(if d.changes.is_empty() {
+                Outcome::Success
+            } else {
+                Outcome::Findings
+            });
         }
         Command::Export { dir, schema_set } => {
             let set = common::schema_set(schema_set.as_deref())?;
