@@ -2,6 +2,7 @@
 //! admin interface, driven by clients that are not the harness's own: PHP's
 //! SoapClient and Python's zeep, each built from the served WSDL (`interop/`).
 //! A missing stack fails the test with what to install; it is never skipped.
+//! Between them they produce every behaviour finding from real traffic.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -349,14 +350,47 @@ async fn zeep_partial_session_reports_the_missing_cases_and_the_blind_resend() {
     let bad_case = signed("refused", &bad);
     let mut again = bad_case.clone();
     again["name"] = "refused-again".into();
+    // The same id again with other content (SB001), properly signed.
+    let mut base_changed = base.clone();
+    base_changed.assistent.fornamn = "Ändrad".into();
+    // One signature over two notifications, sent with the first (SB004).
+    let (n3, n4) = (
+        notification("annan-arbetsgivare", 0x203),
+        notification("egen-arbetsgivare", 0x204),
+    );
+    let (p3, p4) = (n3.to_xml().into_bytes(), n4.to_xml().into_bytes());
+    let now = OffsetDateTime::now_utc();
+    let both = eioa_sign::sign(
+        pki(),
+        pki().signer(),
+        &SignInput {
+            notifications: &[(n3.id.as_str(), &p3), (n4.id.as_str(), &p4)],
+            visible_text: "1. Jag intygar …\n2. Jag intygar …",
+            when: now,
+        },
+    )
+    .expect("signing works");
+    let mut two_bound = case("two-bound", &n3, &p3, &[Signaturtyp::Anordnare]);
+    two_bound["underskrifter"][0]["signatur_b64"] = STANDARD.encode(&both.signature_xml).into();
+    two_bound["underskrifter"][0]["ocspresponse_b64"] = STANDARD.encode(&both.ocsp_der).into();
     let out = drive(
         &python,
         "zeep_client.py",
         &server,
-        vec![signed("base", &base), bad_case, again],
+        vec![
+            signed("base", &base),
+            bad_case,
+            again,
+            signed("base-changed", &base_changed),
+            two_bound,
+        ],
         tmp.path(),
     );
-    assert_eq!(out.len(), 3, "{out:#?}");
+    assert_eq!(out.len(), 5, "{out:#?}");
+    assert!(
+        out[3].starts_with("base-changed\tOK\t"),
+        "FK accepts it (FK-W001): {out:#?}"
+    );
 
     let (status, body) = call(&data, "GET", "/session/status", None).await;
     assert_eq!(status, 200, "{body}");
@@ -372,12 +406,20 @@ async fn zeep_partial_session_reports_the_missing_cases_and_the_blind_resend() {
     assert_eq!(status_of("ON-01"), Status::Demonstrated);
     assert_eq!(status_of("ON-02"), Status::NotDemonstrated);
     assert_eq!(status_of("ON-30"), Status::Failed);
+    assert_eq!(status_of("ON-22"), Status::Failed, "one signature, two notifications");
     let missing = report.cases.iter().find(|c| c.id == "ON-02").unwrap();
     assert!(missing
         .hint
         .as_deref()
         .unwrap()
         .contains("bosattUtanforEES"));
+    for rule in ["SB001", "SB004"] {
+        assert!(
+            report.findings.iter().any(|f| f.rule == rule),
+            "{rule}: {:#?}",
+            report.findings
+        );
+    }
     assert!(
         report.findings.iter().any(|f| f.rule == "SB002"),
         "{:#?}",
