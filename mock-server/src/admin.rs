@@ -96,6 +96,8 @@ pub fn start(data_dir: &Path, schemas: SchemaSet) -> std::io::Result<SocketAddr>
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             };
             let state = state.clone();
@@ -311,6 +313,28 @@ pub async fn call(
         ));
     }
     let io = |source| AdminError::Call { addr, source };
+    tokio::time::timeout(
+        CALL_TIMEOUT,
+        exchange(addr, &token, method, path, body, not_running),
+    )
+    .await
+    .map_err(|_| io(std::io::ErrorKind::TimedOut.into()))?
+}
+
+/// How long a call of the admin interface may take (judging a long session included).
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// The largest answer read from the admin interface.
+const MAX_ANSWER: u64 = 256 << 20;
+
+async fn exchange(
+    addr: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    not_running: impl Fn(std::io::Error) -> AdminError,
+) -> Result<(u16, String), AdminError> {
+    let io = |source| AdminError::Call { addr, source };
     let mut tcp = tokio::net::TcpStream::connect(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::ConnectionRefused {
             not_running(e)
@@ -327,7 +351,10 @@ pub async fn call(
     tcp.write_all(head.as_bytes()).await.map_err(io)?;
     tcp.write_all(body.as_bytes()).await.map_err(io)?;
     let mut answer = Vec::new();
-    tcp.read_to_end(&mut answer).await.map_err(io)?;
+    tcp.take(MAX_ANSWER)
+        .read_to_end(&mut answer)
+        .await
+        .map_err(io)?;
     let text = String::from_utf8_lossy(&answer);
     let (head, body) = text.split_once("\r\n\r\n").ok_or(AdminError::BadAnswer)?;
     let status = head
