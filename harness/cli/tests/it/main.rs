@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 mod evidence;
 mod journal_and_reports;
+mod session;
 mod validate;
 
 fn root() -> PathBuf {
