@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod fixture;
 pub mod fuzz;
 pub mod generate;
+pub mod matrix;
 pub mod mock_server;
 pub mod replay;
 pub mod rules;

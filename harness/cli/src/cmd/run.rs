@@ -173,9 +173,10 @@ pub struct Args {
     /// Keep identity numbers and names in the report (redacted by default).
     #[arg(long)]
     pub unredacted: bool,
-    /// Schema set: `eioa-v1`, an imported id, or a directory.
-    #[arg(long, value_name = "ID|DIR")]
-    pub schema_set: Option<String>,
+    /// Schema set: `eioa-v1`, an imported id, or a directory. Several, comma-separated,
+    /// run the suite under each (one report per set) and print a scenario × set matrix.
+    #[arg(long, value_name = "ID|DIR", value_delimiter = ',')]
+    pub schema_set: Vec<String>,
     /// Test PKI directory (ca.pem, ca.key.pem, signer.pem, signer.key.pem); default: the embedded one.
     #[arg(long, value_name = "DIR")]
     pub pki: Option<PathBuf>,
@@ -282,10 +283,21 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         eprintln!();
     }
+    if args.schema_set.len() > 1 {
+        let m = super::matrix::run(
+            &args.conn,
+            &scenarios,
+            &args.schema_set,
+            args.pki.as_deref(),
+            !args.unredacted,
+            &args.out,
+        )?;
+        return super::matrix::print(&m, false, "pass", "FAIL");
+    }
     let summary = execute(
         &args.conn,
         &scenarios,
-        args.schema_set.as_deref(),
+        args.schema_set.first().map(String::as_str),
         args.pki.as_deref(),
         !args.unredacted,
         true,

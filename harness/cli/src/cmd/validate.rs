@@ -17,8 +17,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Schema set: `eioa-v1` (embedded), an imported id, or a directory. Default: $EIOA_SCHEMA_DIR or eioa-v1.
-    #[arg(long, value_name = "ID|DIR")]
-    schema_set: Option<String>,
+    /// Several, comma-separated, give a matrix (document × set; human or json).
+    #[arg(long, value_name = "ID|DIR", value_delimiter = ',')]
+    schema_set: Vec<String>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -55,8 +56,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.max_bytes == 0 {
         return Err(ExpectedError::Usage("--max-bytes must be positive".into()).into());
     }
+    if args.schema_set.len() > 1 {
+        let threads = args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let opts = ValidatorOptions {
+            max_bytes: args.max_bytes,
+            today: args.today,
+        };
+        let batch = |v: &eioa_validate::Validator, inputs: &[input::Input]| {
+            input::validate_all(v, inputs, threads)
+        };
+        let m = super::matrix::validate(&args.paths, &args.schema_set, opts, &batch)?;
+        return super::matrix::print(&m, matches!(args.format, Format::Json), "valid", "INVALID");
+    }
     let validator = common::validator(
-        args.schema_set.as_deref(),
+        args.schema_set.first().map(String::as_str),
         ValidatorOptions {
             max_bytes: args.max_bytes,
             today: args.today,
@@ -94,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     })
 }
 
-fn io_error(e: InputError) -> anyhow::Error {
+pub(crate) fn io_error(e: InputError) -> anyhow::Error {
     let what = match e {
         InputError::Read { .. } => "cannot read",
         InputError::List { .. } => "cannot list",

@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 mod evidence;
 mod journal_and_reports;
+mod suites_fixtures_schemas;
 mod session;
 mod validate;
 
