@@ -334,13 +334,28 @@ pub struct FileResult {
     /// The input's name ([`Input::name`]).
     pub path: String,
     pub report: Report,
-    /// The source line each finding points at, in `report.findings`' order.
+    /// The source line each finding points at, in `report.findings`' order; empty
+    /// when excerpts were not asked for.
     pub excerpts: Vec<Option<Excerpt>>,
+}
+
+/// How [`validate_all`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// Worker threads (at least one, at most one per input).
+    pub threads: usize,
+    /// Keep an [`Excerpt`] per finding (for compiler-style output); JSON and JUnit
+    /// do not quote the source.
+    pub excerpts: bool,
 }
 
 /// Reads and validates one input. An oversized input becomes an `EIOA-X004` finding
 /// without reaching the validator.
-pub fn validate_input(validator: &Validator, input: &Input) -> Result<FileResult, InputError> {
+pub fn validate_input(
+    validator: &Validator,
+    input: &Input,
+    with_excerpts: bool,
+) -> Result<FileResult, InputError> {
     let max = validator.options().max_bytes;
     let path = input.name();
     let contents = input.read(max).map_err(|source| InputError::Read {
@@ -352,11 +367,15 @@ pub fn validate_input(validator: &Validator, input: &Input) -> Result<FileResult
             Report {
                 findings: vec![too_large(size, max)],
             },
-            vec![None],
+            Vec::new(),
         ),
         Contents::Document(bytes) => {
             let report = validator.validate(&bytes);
-            let excerpts = excerpts(&bytes, &report.findings);
+            let excerpts = if with_excerpts {
+                excerpts(&bytes, &report.findings)
+            } else {
+                Vec::new()
+            };
             (report, excerpts)
         }
     };
@@ -391,7 +410,7 @@ fn too_large(size: Size, max: usize) -> Finding {
     }
 }
 
-/// Validates `inputs` on up to `threads` threads (each reads its own inputs, so
+/// Validates `inputs` on up to `opts.threads` threads (each reads its own inputs, so
 /// reading is parallel too) and returns the results in the inputs' order.
 ///
 /// The first input (in that order) that cannot be read ends the run with its error;
@@ -399,9 +418,9 @@ fn too_large(size: Size, max: usize) -> Finding {
 pub fn validate_all(
     validator: &Validator,
     inputs: &[Input],
-    threads: usize,
+    opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
-    let threads = threads.clamp(1, inputs.len().max(1));
+    let threads = opts.threads.clamp(1, inputs.len().max(1));
     let next = AtomicUsize::new(0);
     let first_error = AtomicUsize::new(usize::MAX);
     let work = || {
@@ -413,7 +432,7 @@ pub fn validate_all(
             if i >= inputs.len() || i > first_error.load(Ordering::Relaxed) {
                 break;
             }
-            let result = validate_input(validator, &inputs[i]);
+            let result = validate_input(validator, &inputs[i], opts.excerpts);
             if result.is_err() {
                 first_error.fetch_min(i, Ordering::Relaxed);
             }
@@ -482,13 +501,20 @@ mod tests {
             .join(rel)
     }
 
+    fn batch(threads: usize) -> BatchOptions {
+        BatchOptions {
+            threads,
+            excerpts: true,
+        }
+    }
+
     #[test]
     fn results_keep_the_inputs_order_and_the_first_unreadable_input_is_named() {
         let v = Validator::embedded().unwrap();
         let valid = collect(&[fixture("valid")]).unwrap();
         assert!(valid.len() >= 4);
         for threads in [1, 2, 4] {
-            let got = validate_all(&v, &valid, threads).unwrap();
+            let got = validate_all(&v, &valid, batch(threads)).unwrap();
             let names: Vec<String> = got.iter().map(|f| f.path.clone()).collect();
             let want: Vec<String> = valid.iter().map(Input::name).collect();
             assert_eq!(names, want);
@@ -497,7 +523,7 @@ mod tests {
         inputs.insert(1, Input::File(fixture("no-such-1.xml")));
         inputs.push(Input::File(fixture("no-such-2.xml")));
         for threads in [1, 2, 4] {
-            let e = validate_all(&v, &inputs, threads).unwrap_err();
+            let e = validate_all(&v, &inputs, batch(threads)).unwrap_err();
             assert!(e.path().ends_with("no-such-1.xml"), "{e}");
             assert!(matches!(e, InputError::Read { .. }));
         }

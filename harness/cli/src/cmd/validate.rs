@@ -3,7 +3,7 @@
 use super::common;
 use crate::exit::{ExpectedError, Outcome};
 use eioa_report::validation::{terminal_safe, ValidationRun};
-use eioa_validate::input::{self, InputError};
+use eioa_validate::input::{self, BatchOptions, InputError};
 use eioa_validate::{ValidatorOptions, DEFAULT_MAX_BYTES};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -65,7 +65,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             today: args.today,
         };
         let batch = |v: &eioa_validate::Validator, inputs: &[input::Input]| {
-            input::validate_all(v, inputs, threads)
+            input::validate_all(
+                v,
+                inputs,
+                BatchOptions {
+                    threads,
+                    excerpts: false,
+                },
+            )
         };
         let m = super::matrix::validate(&args.paths, &args.schema_set, opts, &batch)?;
         return super::matrix::print(&m, matches!(args.format, Format::Json), "valid", "INVALID");
@@ -82,7 +89,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // An input that cannot be read is an I/O error (exit 3), not a finding.
-    let files = input::validate_all(&validator, &inputs, threads).map_err(io_error)?;
+    let opts = BatchOptions {
+        threads,
+        excerpts: matches!(args.format, Format::Human) && !args.quiet,
+    };
+    let files = input::validate_all(&validator, &inputs, opts).map_err(io_error)?;
     let run = ValidationRun {
         tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
         schema_set: validator.info().clone(),
