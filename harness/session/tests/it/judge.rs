@@ -433,3 +433,18 @@ fn renderings_carry_every_case() {
     assert!(md.contains("SB002"));
     let _ = Anstallning::EgenForetagare;
 }
+
+/// The Markdown and JUnit renderings of a session with every kind of row: golden files.
+#[test]
+fn renderings_snapshot() {
+    let mut t = near_miss("ON-30");
+    t.send(
+        5_500,
+        &notification("anordnare-utom-ees-narstaende", 3),
+        A,
+        accepted(3),
+    );
+    let r = t.judge();
+    insta::assert_snapshot!("session_markdown", r.to_markdown());
+    insta::assert_snapshot!("session_junit", r.to_junit());
+}
