@@ -406,7 +406,11 @@ async fn zeep_partial_session_reports_the_missing_cases_and_the_blind_resend() {
     assert_eq!(status_of("ON-01"), Status::Demonstrated);
     assert_eq!(status_of("ON-02"), Status::NotDemonstrated);
     assert_eq!(status_of("ON-30"), Status::Failed);
-    assert_eq!(status_of("ON-22"), Status::Failed, "one signature, two notifications");
+    assert_eq!(
+        status_of("ON-22"),
+        Status::Failed,
+        "one signature, two notifications"
+    );
     let missing = report.cases.iter().find(|c| c.id == "ON-02").unwrap();
     assert!(missing
         .hint
