@@ -165,3 +165,125 @@ fn committed_fixtures_replay_and_a_new_one_is_taken_from_a_report() {
     let o = eioa(&["fixture", "add", &kept, "--reports", r, "--out", f]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
+
+/// Every `eioa` command line in a shell snippet: continuations joined, split at
+/// `&&`, `||`, `;` and `|`, as token lists starting with `eioa`.
+fn eioa_commands(script: &str) -> Vec<Vec<String>> {
+    let joined = script.replace("\\\n", " ");
+    let mut out = Vec::new();
+    for line in joined.lines() {
+        for seg in line.split(['|', ';', '&']) {
+            let tokens: Vec<String> = seg.split_whitespace().map(str::to_string).collect();
+            if tokens.first().map(String::as_str) == Some("eioa") {
+                out.push(tokens);
+            }
+        }
+    }
+    out
+}
+
+fn yaml_strings(y: &yaml_rust2::Yaml, key_wanted: bool, out: &mut Vec<String>) {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                let wanted = matches!(k.as_str(), Some("run" | "script" | "before_script"));
+                yaml_strings(v, wanted, out);
+            }
+        }
+        Yaml::Array(a) => a.iter().for_each(|v| yaml_strings(v, key_wanted, out)),
+        Yaml::String(s) if key_wanted => out.push(s.clone()),
+        _ => {}
+    }
+}
+
+/// Checks one command line against the binary's `--help`: the subcommand exists, and
+/// so does every flag it passes.
+fn check_against_help(cmd: &[String], source: &str) {
+    let mut path: Vec<String> = Vec::new();
+    let mut help = text(&eioa(&["--help"]).stdout);
+    for t in cmd.iter().skip(1).take_while(|t| !t.starts_with('-')) {
+        let listed = help
+            .split("Commands:")
+            .nth(1)
+            .is_some_and(|cmds| cmds.lines().any(|l| l.split_whitespace().next() == Some(t)));
+        if !listed {
+            break;
+        }
+        path.push(t.clone());
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let o = eioa(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{source}: `eioa {}`",
+            path.join(" ")
+        );
+        help = text(&o.stdout);
+    }
+    assert!(
+        !path.is_empty() || cmd.get(1).is_some_and(|f| f.starts_with('-')),
+        "{source}: `{}` names no eioa subcommand",
+        cmd.join(" ")
+    );
+    for flag in cmd.iter().filter(|t| t.starts_with("--")) {
+        let name = flag.split('=').next().unwrap_or(flag);
+        assert!(
+            help.contains(&format!("{name} "))
+                || help.contains(&format!("{name}\n"))
+                || help.contains(&format!("{name}=")),
+            "{source}: `eioa {}` has no flag {name}",
+            path.join(" ")
+        );
+    }
+}
+
+#[test]
+fn ci_recipes_parse_and_call_only_commands_and_flags_that_exist() {
+    let dir = super::root().join("docs/ci");
+    let mut commands: Vec<(String, Vec<String>)> = Vec::new();
+    for file in ["github-actions.yml", "gitlab-ci.yml"] {
+        let src = std::fs::read_to_string(dir.join(file)).expect(file);
+        let docs = yaml_rust2::YamlLoader::load_from_str(&src)
+            .unwrap_or_else(|e| panic!("{file} is not YAML: {e}"));
+        let mut scripts = Vec::new();
+        for d in &docs {
+            yaml_strings(d, false, &mut scripts);
+        }
+        for s in scripts {
+            for c in eioa_commands(&s) {
+                commands.push((file.to_string(), c));
+            }
+        }
+    }
+    let docker = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
+    for c in eioa_commands(&docker) {
+        commands.push(("Dockerfile".into(), c));
+    }
+    // ENTRYPOINT ["eioa"] with CMD ["--help"] runs `eioa --help`.
+    assert!(
+        docker.contains("ENTRYPOINT [\"eioa\"]"),
+        "the image runs eioa"
+    );
+    let files: std::collections::BTreeSet<&str> =
+        commands.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(files.len(), 3, "every recipe calls eioa: {files:?}");
+    assert!(commands.len() >= 12, "{commands:?}");
+    for (file, c) in &commands {
+        check_against_help(c, file);
+    }
+}
+
+#[test]
+fn the_recipe_check_catches_a_flag_that_does_not_exist() {
+    let cmds = eioa_commands("eioa validate out/ --schema-set a,b && eioa run --no-such-flag");
+    assert_eq!(cmds.len(), 2);
+    check_against_help(&cmds[0], "inline");
+    let bad = std::panic::catch_unwind(|| check_against_help(&cmds[1], "inline"));
+    assert!(bad.is_err(), "--no-such-flag must be refused");
+    let bad = std::panic::catch_unwind(|| {
+        check_against_help(&["eioa".into(), "frobnicate".into()], "inline")
+    });
+    assert!(bad.is_err(), "an unknown subcommand must be refused");
+}
