@@ -9,6 +9,8 @@ set -euo pipefail
 want=(libxml2-dev libclang-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(libxml2-utils php-cli php-soap python3-pip chromium chromium-driver)
+  # openssl cross-checks evidence signatures and certificate fingerprints in the tests.
+  command -v openssl >/dev/null 2>&1 || want+=(openssl)
 fi
 
 # A C compiler and linker: the Rust toolchain links with cc, and libxml's bindings
