@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod architecture;
+mod connect;
 mod evidence;
 mod journal_and_reports;
-mod suites_fixtures_schemas;
 mod session;
+mod suites_fixtures_schemas;
 mod validate;
 
 fn root() -> PathBuf {
