@@ -4,8 +4,7 @@
 //! a short excerpt of each quoted line is kept. Peak memory is one document per worker
 //! plus the findings, however many files or how large they are.
 
-use crate::finding::{Finding, Report, Severity};
-use crate::rules::X004;
+use crate::finding::{Finding, Report};
 use crate::validator::Validator;
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -387,27 +386,13 @@ pub fn validate_input(
 }
 
 fn too_large(size: Size, max: usize) -> Finding {
-    let message = match size {
-        Size::Exactly(n) => format!(
-            "the document is {n} bytes, over the limit of {max}; a notification is about 2 KB"
-        ),
-        Size::MoreThan(_) => format!(
-            "the document is more than {max} bytes (the limit; it was not read further); a notification is about 2 KB"
-        ),
-    };
-    Finding {
-        rule: X004.id.into(),
-        severity: Severity::Error,
-        line: 0,
-        column: 0,
-        path: None,
-        message,
-        hint: Some(
-            "Check that the file is one notification (raise the limit with --max-bytes if it really is)."
-                .into(),
-        ),
-        kind: None,
-    }
+    crate::validator::too_large(
+        match size {
+            Size::Exactly(n) => Some(n),
+            Size::MoreThan(_) => None,
+        },
+        max,
+    )
 }
 
 /// Validates `inputs` on up to `opts.threads` threads (each reads its own inputs, so

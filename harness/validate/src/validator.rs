@@ -304,6 +304,29 @@ fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
     None
 }
 
+/// `EIOA-X004` for a document over `max` bytes: `size` is its length when known, or
+/// `None` for a stream that was not read past the limit.
+pub(crate) fn too_large(size: Option<u64>, max: usize) -> Finding {
+    let message = match size {
+        Some(n) => format!(
+            "the document is {n} bytes, over the limit of {max}; a notification is about 2 KB"
+        ),
+        None => format!(
+            "the document is more than {max} bytes (the limit; it was not read further); a notification is about 2 KB"
+        ),
+    };
+    Finding {
+        rule: rules::X004.id.into(),
+        severity: Severity::Error,
+        line: 0,
+        column: 0,
+        path: None,
+        message,
+        hint: hint("check that the file is one notification (raise the limit with --max-bytes if it really is)"),
+        kind: None,
+    }
+}
+
 /// Empty, size, BOM and encoding checks on the raw bytes, then decoding (see
 /// [`crate::decode`]). Returns the document as UTF-8 text, the only form libxml2
 /// ever parses, or stops with the reason among the findings.
@@ -311,8 +334,8 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<String> 
     let whole = |rule: &str, severity, message: String, hint_text: &str| Finding {
         rule: rule.into(),
         severity,
-        line: if rule == "EIOA-X004" { 0 } else { 1 },
-        column: if rule == "EIOA-X004" { 0 } else { 1 },
+        line: 1,
+        column: 1,
         path: None,
         message,
         hint: hint(hint_text),
@@ -328,12 +351,7 @@ fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<String> 
         return None;
     }
     if bytes.len() > max {
-        out.push(whole(
-            "EIOA-X004",
-            Severity::Error,
-            format!("the document is {} bytes, over the limit of {max}; a notification is about 2 KB", bytes.len()),
-            "check that the file is one notification (raise the limit with --max-bytes if it really is)",
-        ));
+        out.push(too_large(Some(bytes.len() as u64), max));
         return None;
     }
     let decoded = match decode(bytes) {
