@@ -459,6 +459,7 @@ pub fn validate_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
 
     fn finding(line: u32, column: u32) -> Finding {
         Finding {
