@@ -6,6 +6,7 @@
 //! Nothing here resends a request on its own: every exchange is sent once and
 //! recorded, whatever happens to it.
 
+pub mod derive;
 pub mod fixture;
 mod judge;
 mod kit;

@@ -6,6 +6,7 @@
 use super::common;
 use super::run::{execute, write_reports, Connection};
 use crate::exit::Outcome;
+use anyhow::Context;
 use eioa_runner::{Judgement, Scenario};
 use eioa_validate::input::{self, FileResult, Input, InputError};
 use eioa_validate::{Validator, ValidatorOptions};
@@ -36,11 +37,17 @@ pub struct Matrix {
     /// Run report folders, one per set (run only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reports: Vec<PathBuf>,
+    /// Cases derived from each diff between consecutive sets, run on the newer set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<Row>,
 }
 
 impl Matrix {
     pub fn passed(&self) -> bool {
-        self.rows.iter().all(|r| r.cells.iter().all(|c| c.passed))
+        self.rows
+            .iter()
+            .chain(&self.derived)
+            .all(|r| r.cells.iter().all(|c| c.passed))
     }
 
     /// A plain-text table: one column per set.
@@ -97,6 +104,7 @@ pub fn validate(
         schema_sets: Vec::new(),
         rows: Vec::new(),
         reports: Vec::new(),
+        derived: Vec::new(),
     };
     for (col, set) in sets.iter().enumerate() {
         let v = common::validator(Some(set), opts.clone())?;
@@ -141,6 +149,7 @@ pub fn run(
         schema_sets: Vec::new(),
         rows: Vec::new(),
         reports: Vec::new(),
+        derived: Vec::new(),
     };
     for (col, set) in sets.iter().enumerate() {
         let summary = execute(conn, scenarios, Some(set), pki, redact, false)?;
@@ -162,6 +171,33 @@ pub fn run(
             }
         }
     }
+    // Against the stand-in (which runs each set), the cases each diff derives:
+    // valid under the older set, refused under the newer one naming the element.
+    if conn.is_mock() {
+        let kit = eioa_runner::Kit::load(pki, time::OffsetDateTime::now_utc())
+            .context("failed to prepare the test signatures")?;
+        for pair in sets.windows(2) {
+            let va = common::validator(Some(&pair[0]), ValidatorOptions::default())?;
+            let vb = common::validator(Some(&pair[1]), ValidatorOptions::default())?;
+            let cases = eioa_runner::derive::cases(&va, &vb, &kit)
+                .map_err(|e| crate::exit::ExpectedError::Usage(e.to_string()))?;
+            if cases.is_empty() {
+                continue;
+            }
+            let summary = execute(conn, &cases, Some(&pair[1]), pki, redact, false)?;
+            m.reports.push(write_reports(out, &summary, redact)?);
+            for o in &summary.outcomes {
+                m.derived.push(Row {
+                    name: format!("{} {}", o.id, o.title),
+                    cells: vec![Cell {
+                        schema_set: summary.schema_set.id.clone(),
+                        passed: o.judgement == Judgement::Passed,
+                        detail: o.reason.clone().unwrap_or_default(),
+                    }],
+                });
+            }
+        }
+    }
     Ok(m)
 }
 
@@ -172,6 +208,21 @@ pub fn print(m: &Matrix, json: bool, pass: &str, fail: &str) -> anyhow::Result<O
         writeln!(out, "{}", serde_json::to_string_pretty(m)?)?;
     } else {
         out.write_all(m.to_text(pass, fail).as_bytes())?;
+        if !m.derived.is_empty() {
+            writeln!(
+                out,
+                "\ncases derived from the schema diffs (each on the newer set):"
+            )?;
+            for r in &m.derived {
+                let c = &r.cells[0];
+                let mark = if c.passed { pass } else { fail };
+                writeln!(
+                    out,
+                    "{mark:<4}  {} [{}]  {}",
+                    r.name, c.schema_set, c.detail
+                )?;
+            }
+        }
         for r in &m.reports {
             writeln!(out, "report: {}", r.join("report.html").display())?;
         }

@@ -275,3 +275,57 @@ fn broken_suite_files_are_named_with_line_column_and_cause() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// Going from the embedded set to the draft: every breaking change gives a case that
+/// the draft's stand-in refuses naming the element, and the embedded one accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_derived_from_a_schema_diff_pass_on_the_new_set_and_fail_on_the_old() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/schema-sets/eioa-v2-draft");
+    let draft = std::sync::Arc::new(
+        eioa_validate::Validator::new(
+            eioa_validate::SchemaSet::from_dir(&dir).expect("draft set"),
+            eioa_validate::ValidatorOptions::default(),
+        )
+        .expect("draft compiles"),
+    );
+    let kit = kit();
+    let cases = eioa_runner::derive::cases(&validator(), &draft, &kit).expect("derived");
+    let named: Vec<String> = cases
+        .iter()
+        .map(|c| c.steps[0].message.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        named,
+        ["telefonnummer", "epostAnordnare", "telefonnummerAnordnare"]
+    );
+
+    let on_draft = eioa_runner::start_stand_in(draft.clone(), &kit).await;
+    let client = Client::new(ClientConfig {
+        extra_roots: vec![kit.pki.ca_cert_der().to_vec().into()],
+        use_system_roots: false,
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    let target = Target::Mock(Url::parse(&on_draft.endpoint_url()).expect("url"));
+    let summary = eioa_runner::run(
+        &cases,
+        &kit,
+        &client,
+        &target,
+        &draft,
+        eioa_runner::RunOptions::default(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(
+        failed_rows(&summary),
+        BTreeSet::new(),
+        "{}",
+        summary.to_markdown()
+    );
+
+    let (_old, client, target) = in_process().await;
+    let summary = run(&kit, &cases, &client, &target).await;
+    assert_eq!(failed_rows(&summary).len(), 3, "{}", summary.to_markdown());
+}
