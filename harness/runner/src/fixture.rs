@@ -13,6 +13,7 @@ use crate::judge::judge;
 use crate::kit::Kit;
 use crate::pseudo::Pseudonymiser;
 use crate::record::{Expect, Observed, RunSummary};
+use crate::scenarios::SuiteName;
 use eioa_client::{Client, Target};
 use eioa_model::soap::{Request, SOAP_ACTION};
 use eioa_validate::Validator;
@@ -209,11 +210,19 @@ pub fn from_reports(reports: &Path, id: &str) -> Result<Exchange, FixtureError> 
                 path.display()
             )));
         }
-        let soap_action = if o.category == "transport" {
-            String::new()
-        } else {
-            SOAP_ACTION.to_string()
-        };
+        // Reports do not record the SOAPAction header: a bundled scenario's step says
+        // which one it sent; anything else sent the contract's.
+        let step =
+            o.id.split_once('#')
+                .and_then(|(_, n)| n.parse::<usize>().ok())
+                .map_or(0, |n| n.saturating_sub(1));
+        let soap_action = [SuiteName::Full, SuiteName::Connection]
+            .into_iter()
+            .filter_map(|n| crate::suite::bundled(n).ok())
+            .flatten()
+            .find(|sc| sc.id == o.scenario)
+            .and_then(|sc| sc.steps.get(step).and_then(|d| d.soap_action.clone()))
+            .unwrap_or_else(|| SOAP_ACTION.to_string());
         return Ok(Exchange {
             meta: Meta {
                 id: id.to_string(),

@@ -165,3 +165,47 @@ async fn committed_fixtures_replay_against_the_built_in_stand_in() {
         assert!(r.verdict.ok(), "{}: {} {:?}", d.display(), r.verdict, r);
     }
 }
+
+/// A report does not record the SOAPAction header: a bundled scenario's step says
+/// which one it sent, so a fixture of T01 replays with the same wrong action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixture_keeps_the_soap_action_its_scenario_sent() {
+    let kit = kit();
+    let (_stand_in, client, target) = in_process(&kit).await;
+    let summary = eioa_runner::run(
+        &scenarios(&["T01", "T03"]),
+        &kit,
+        &client,
+        &target,
+        &validator(),
+        RunOptions { redact: false },
+        |_| {},
+    )
+    .await;
+    let work = tempfile::tempdir().expect("temp dir");
+    eioa_report::write::write_run(work.path(), &summary, false).expect("report");
+    let actions: Vec<String> = summary
+        .outcomes
+        .iter()
+        .map(|o| {
+            fixture::from_reports(work.path(), &o.exchange_id)
+                .expect("found")
+                .meta
+                .soap_action
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["urn:wrong:action", eioa_runner::soap_action().as_str()]
+    );
+    for o in &summary.outcomes {
+        let ex = fixture::from_reports(work.path(), &o.exchange_id).expect("found");
+        let dir = fixture::write(&work.path().join("tx"), &ex, false).expect("written");
+        let f = fixture::read(&dir).expect("reads");
+        let r = fixture::replay(&f, &kit, &client, &target, &validator())
+            .await
+            .expect("replayed");
+        assert_eq!(r.verdict, Verdict::Passes, "{r:?}");
+        assert!(r.diff.is_none(), "the same answer again: {r:?}");
+    }
+}
