@@ -393,7 +393,13 @@ pub struct ClassStats {
 /// When a run stops.
 #[derive(Debug, Clone, Copy)]
 pub enum Budget {
+    /// Cases `0..n`.
     Cases(u64),
+    /// Cases `start..end`: one shard of a larger run (see [`crate::shard`]).
+    Indices {
+        start: u64,
+        end: u64,
+    },
     Time(Duration),
 }
 
@@ -413,8 +419,8 @@ impl Summary {
     }
 }
 
-/// Runs cases `0..` on `threads` threads sharing `validator`, until the budget is
-/// spent. `progress` is called now and then with the number of cases done.
+/// Runs cases `0..` (or a budget's `start..`) on `threads` threads sharing
+/// `validator`, until the budget is spent. `progress` is called now and then with the number of cases done.
 pub fn run(
     cfg: &FuzzConfig,
     validator: &Validator,
@@ -423,7 +429,10 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Summary {
     let started = Instant::now();
-    let next = AtomicU64::new(0);
+    let next = AtomicU64::new(match budget {
+        Budget::Indices { start, .. } => start,
+        _ => 0,
+    });
     let done = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let results = std::sync::Mutex::new(Vec::new());
@@ -440,7 +449,7 @@ pub fn run(
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     match budget {
-                        Budget::Cases(n) if i >= n => break,
+                        Budget::Cases(n) | Budget::Indices { end: n, .. } if i >= n => break,
                         Budget::Time(t) if started.elapsed() >= t => {
                             stop.store(true, Ordering::Relaxed);
                             break;

@@ -15,6 +15,7 @@
 
 pub mod fuzz;
 pub mod mutate;
+pub mod shard;
 pub mod strategy;
 pub mod values;
 mod xmledit;

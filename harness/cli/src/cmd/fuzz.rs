@@ -4,6 +4,7 @@
 use super::common;
 use crate::exit::{ExpectedError, Outcome};
 use eioa_gen::fuzz::{self, Budget, CaseClass, FuzzConfig};
+use eioa_gen::shard::{self, Shard, ShardSummary};
 use eioa_validate::ValidatorOptions;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -11,7 +12,18 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<FuzzCommand>,
+    /// Run shard I of N (1-based) of the `--cases` case space, for CI matrices: N
+    /// jobs with the same seed and `--cases` run exactly the cases of one run, and
+    /// `eioa fuzz merge` combines their `--summary-json` files.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse, requires = "cases")]
+    shard: Option<Shard>,
+    /// Write the run's summary (counts per class, surprises, the cases covered) as JSON.
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
     /// Number of cases (default 10000 unless --time is given).
     #[arg(long, conflicts_with = "time")]
     cases: Option<u64>,
@@ -39,6 +51,19 @@ pub struct Args {
     today: Option<time::Date>,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum FuzzCommand {
+    /// Combine the `--summary-json` files of a sharded run into one summary.
+    Merge {
+        /// Summary files, one per shard.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the merged summary as JSON too.
+        #[arg(long, value_name = "FILE")]
+        summary_json: Option<PathBuf>,
+    },
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit())
@@ -56,6 +81,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    if let Some(FuzzCommand::Merge {
+        files,
+        summary_json,
+    }) = args.command
+    {
+        return merge(&files, summary_json.as_deref());
+    }
     let today = args.today.unwrap_or(eioa_gen::DEFAULT_TODAY);
     let validator = common::validator(
         args.schema_set.as_deref(),
@@ -76,10 +108,15 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             })
             .collect::<Result<_, _>>()?;
     }
-    let budget = match (args.cases, args.time) {
-        (_, Some(t)) => Budget::Time(t),
-        (Some(n), None) => Budget::Cases(n),
-        (None, None) => Budget::Cases(10_000),
+    let total = args.cases.unwrap_or(10_000);
+    let range = args.shard.map_or(0..total, |s| s.range(total));
+    let budget = match (args.cases, args.time, args.shard) {
+        (_, Some(t), _) => Budget::Time(t),
+        (_, None, Some(_)) => Budget::Indices {
+            start: range.start,
+            end: range.end,
+        },
+        (_, None, None) => Budget::Cases(total),
     };
     let threads = args
         .threads
@@ -90,10 +127,13 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let bar = tty.then(|| {
         let b = match budget {
             Budget::Cases(n) => indicatif::ProgressBar::new(n),
+            Budget::Indices { start, end } => indicatif::ProgressBar::new(end - start),
             Budget::Time(t) => indicatif::ProgressBar::new(t.as_secs()),
         };
         let template = match budget {
-            Budget::Cases(_) => "{bar:40} {pos}/{len} cases {per_sec} {eta}",
+            Budget::Cases(_) | Budget::Indices { .. } => {
+                "{bar:40} {pos}/{len} cases {per_sec} {eta}"
+            }
             Budget::Time(_) => "{bar:40} {pos}/{len} s {msg}",
         };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
@@ -106,7 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let progress = |done: u64| {
         if let Some(b) = &bar {
             match budget {
-                Budget::Cases(_) => b.set_position(done),
+                Budget::Cases(_) | Budget::Indices { .. } => b.set_position(done),
                 Budget::Time(_) => {
                     b.set_position(started.elapsed().as_secs());
                     b.set_message(format!("{done} cases"));
@@ -162,6 +202,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         args.seed,
         validator.info().id,
     )?;
+    if let Some(shard) = args.shard {
+        writeln!(
+            out,
+            "shard {shard}: cases {}..{} of {total}",
+            range.start, range.end
+        )?;
+    }
+    if let Some(file) = &args.summary_json {
+        // A time budget covers whatever it reached, from 0.
+        let covered = match budget {
+            Budget::Time(_) => 0..summary.cases,
+            _ => range.clone(),
+        };
+        let key = shard::run_key(&cfg, validator.info().to_string(), total);
+        write_summary(file, &ShardSummary::of(key, covered, &summary))?;
+    }
     for s in &summary.surprises {
         let path = fuzz::write_regression(&args.regressions_dir, s, &cfg).map_err(|e| {
             ExpectedError::Io(format!(
@@ -184,6 +240,87 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     out.flush()?;
     Ok(if summary.surprises.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Findings
+    })
+}
+
+fn write_summary(file: &std::path::Path, summary: &ShardSummary) -> anyhow::Result<()> {
+    let json = serde_json::to_vec_pretty(summary)?;
+    std::fs::write(file, json)
+        .map_err(|e| ExpectedError::Io(format!("cannot write {}: {e}", file.display())))?;
+    Ok(())
+}
+
+/// `eioa fuzz merge`: the shards' summaries as one run's.
+fn merge(files: &[PathBuf], summary_json: Option<&std::path::Path>) -> anyhow::Result<Outcome> {
+    let mut parts = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f)
+            .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", f.display())))?;
+        let part: ShardSummary = serde_json::from_slice(&bytes).map_err(|e| {
+            ExpectedError::Usage(format!("{} is not a fuzz summary: {e}", f.display()))
+        })?;
+        parts.push(part);
+    }
+    let merged = shard::merge(&parts).map_err(|e| ExpectedError::Usage(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:28} {:>9} {:>9} {:>9}",
+        "class", "cases", "expected", "surprises"
+    )?;
+    for (class, n) in &merged.per_class {
+        writeln!(
+            out,
+            "{class:28} {:>9} {:>9} {:>9}",
+            n.cases, n.as_expected, n.surprises
+        )?;
+    }
+    let covered: Vec<String> = merged
+        .covered
+        .iter()
+        .map(|(a, b)| format!("{a}..{b}"))
+        .collect();
+    writeln!(
+        out,
+        "{} shard(s), {} of {} cases (covered {}), seed {}, today {}, schema set {}",
+        parts.len(),
+        merged.cases,
+        merged.run.cases,
+        if covered.is_empty() {
+            "none".into()
+        } else {
+            covered.join(", ")
+        },
+        merged.run.seed,
+        merged.run.today,
+        merged.run.schema_set,
+    )?;
+    for s in &merged.surprises {
+        writeln!(
+            out,
+            "surprise: {} case {} (seed {}): {} ({})",
+            s.class, s.index, s.case_seed, s.kind, s.detail
+        )?;
+    }
+    if !merged.complete() {
+        writeln!(
+            out,
+            "incomplete: cases outside {} were not run by any shard given",
+            if covered.is_empty() {
+                "0..0".into()
+            } else {
+                covered.join(", ")
+            }
+        )?;
+    }
+    out.flush()?;
+    if let Some(file) = summary_json {
+        write_summary(file, &merged)?;
+    }
+    Ok(if merged.surprises.is_empty() && merged.complete() {
         Outcome::Success
     } else {
         Outcome::Findings

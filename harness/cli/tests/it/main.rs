@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 mod architecture;
 mod connect;
 mod evidence;
+mod fuzz;
 mod journal_and_reports;
 mod session;
 mod suites_fixtures_schemas;

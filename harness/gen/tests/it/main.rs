@@ -297,3 +297,60 @@ fn strategies_are_shared_with_the_cli() {
         .current();
     assert_eq!(a, b);
 }
+
+#[test]
+fn shards_cover_exactly_the_cases_of_one_run() {
+    use eioa_gen::shard::{merge, run_key, MergeError, Shard, ShardSummary};
+    let mut cfg = fuzz::FuzzConfig::new(5, DEFAULT_TODAY);
+    cfg.max_shrink_steps = 1;
+    // A validator with a size limit below some notifications' size turns those cases
+    // into surprises, so the comparison covers surprises as well as counts.
+    let odd = Validator::new(
+        SchemaSet::embedded(),
+        ValidatorOptions {
+            today: Some(DEFAULT_TODAY),
+            max_bytes: 1100,
+        },
+    )
+    .unwrap();
+    let cases = cfg.classes.len() as u64 * 2 + 5;
+    let key = run_key(&cfg, "eioa-v1".into(), cases);
+    let whole = ShardSummary::of(
+        key.clone(),
+        0..cases,
+        &fuzz::run(&cfg, &odd, 2, fuzz::Budget::Cases(cases), &|_| {}),
+    );
+    assert!(
+        !whole.surprises.is_empty(),
+        "the comparison needs surprises"
+    );
+    let n = 3;
+    let parts: Vec<ShardSummary> = (1..=n)
+        .map(|i| {
+            let r = Shard::parse(&format!("{i}/{n}")).unwrap().range(cases);
+            let budget = fuzz::Budget::Indices {
+                start: r.start,
+                end: r.end,
+            };
+            ShardSummary::of(key.clone(), r, &fuzz::run(&cfg, &odd, 1, budget, &|_| {}))
+        })
+        .collect();
+    // Merged in any order, the shards are the one run.
+    let merged = merge(&[parts[2].clone(), parts[0].clone(), parts[1].clone()]).unwrap();
+    assert!(merged.complete());
+    assert_eq!(merged.cases, whole.cases);
+    assert_eq!(merged.per_class, whole.per_class);
+    assert_eq!(merged.surprises, whole.surprises);
+    // A shard twice, a missing shard, and a shard of another run are told apart.
+    assert!(matches!(
+        merge(&[parts[0].clone(), parts[0].clone()]),
+        Err(MergeError::Overlap { .. })
+    ));
+    assert!(!merge(&parts[..2]).unwrap().complete());
+    let mut other = parts[1].clone();
+    other.run.seed += 1;
+    assert!(matches!(
+        merge(&[parts[0].clone(), other]),
+        Err(MergeError::OtherRun { .. })
+    ));
+}
