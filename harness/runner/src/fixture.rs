@@ -204,7 +204,10 @@ pub fn from_reports(reports: &Path, id: &str) -> Result<Exchange, FixtureError> 
                 path.display()
             )));
         }
-        if o.request.starts_with('<') && Request::parse(o.request.as_bytes()).is_err() {
+        // The markers `eioa_model::redact` leaves where it decoded or elided content.
+        let redacted = o.request.contains(", decoded and redacted:]")
+            || o.request.contains("; --unredacted shows them]");
+        if redacted {
             return Err(FixtureError::Unusable(format!(
                 "exchange `{id}` in {} is redacted: the request that was sent is not in the report; run again with `eioa run --unredacted`, or take it from the stand-in's journal (--journal DIR)",
                 path.display()

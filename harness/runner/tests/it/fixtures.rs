@@ -209,3 +209,52 @@ async fn a_fixture_keeps_the_soap_action_its_scenario_sent() {
         assert!(r.diff.is_none(), "the same answer again: {r:?}");
     }
 }
+
+/// Every row of the full suite, kept as a fixture (pseudonymised where it can be,
+/// as recorded for signature faults), replays as it passed: the fixture keeps what
+/// each exchange was about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_row_of_the_full_suite_kept_as_a_fixture_replays_as_it_passed() {
+    let kit = kit();
+    let (_stand_in, client, target) = in_process(&kit).await;
+    let summary = eioa_runner::run(
+        &scenarios(&[]),
+        &kit,
+        &client,
+        &target,
+        &validator(),
+        RunOptions { redact: false },
+        |_| {},
+    )
+    .await;
+    assert!(summary.passed());
+    let work = tempfile::tempdir().expect("temp dir");
+    eioa_report::write::write_run(work.path(), &summary, false).expect("report");
+    let mut pseudonymised = 0;
+    for o in &summary.outcomes {
+        let ex = fixture::from_reports(work.path(), &o.exchange_id).expect("found");
+        let root = work.path().join("tx");
+        let dir = match fixture::write(&root, &ex, false) {
+            Ok(d) => {
+                pseudonymised += 1;
+                d
+            }
+            Err(e) => {
+                assert_eq!(
+                    o.expected,
+                    eioa_runner::Expect::SignatureValidationError,
+                    "{}: {e}",
+                    o.id
+                );
+                fixture::write(&root, &ex, true).expect("kept as recorded")
+            }
+        };
+        let f = fixture::read(&dir).expect("reads");
+        let r = fixture::replay(&f, &kit, &client, &target, &validator())
+            .await
+            .expect("replayed");
+        assert_eq!(r.verdict, Verdict::Passes, "{}: {r:?}", o.id);
+    }
+    assert_eq!(summary.outcomes.len(), 35);
+    assert_eq!(pseudonymised, 35 - 7, "all but the seven signature faults");
+}
