@@ -426,3 +426,49 @@ fn sign(
 pub fn suite(name: SuiteName) -> Result<Vec<Scenario>, crate::suite::SuiteError> {
     crate::suite::bundled(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str, kit: &Kit) -> Vec<String> {
+        let s = crate::suite::parse_str("t.toml", text, std::path::Path::new("."))
+            .unwrap_or_else(|e| panic!("{e}"));
+        s[0].build(kit)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|st| {
+                let req = Request::parse(&st.body).unwrap_or_else(|e| panic!("{e}"));
+                id_in(&req.payload).unwrap_or_default()
+            })
+            .collect()
+    }
+
+    const TWO: &str = r#"
+[[scenario]]
+id = "X"
+category = "accepted"
+title = "t"
+[[scenario.step]]
+notification = { class = "anordnare-inom-ees", seed = 7 }
+expect = "accepted"
+[[scenario.step]]
+notification = { generator = "minimal", seed = 7 }
+expect = "accepted"
+[[scenario.step]]
+notification = { class = "anordnare-inom-ees" }
+expect = "accepted"
+"#;
+
+    #[test]
+    fn seeds_fix_the_notification_and_no_seed_gives_a_fresh_one() {
+        let kit =
+            Kit::load(None, time::OffsetDateTime::now_utc()).unwrap_or_else(|e| panic!("{e}"));
+        let first = ids(TWO, &kit);
+        let second = ids(TWO, &kit);
+        assert_eq!(first[0], second[0], "seeded class id");
+        assert_eq!(first[1], second[1], "generator with a seed");
+        assert_ne!(first[2], second[2], "no seed: a fresh id each build");
+        assert!(uuid::Uuid::parse_str(&first[0]).is_ok(), "{}", first[0]);
+    }
+}
