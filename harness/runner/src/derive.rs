@@ -189,6 +189,7 @@ fn case(
         tags: vec!["derived".into(), c.kind.to_string()],
         fk_hosts: false,
         source: format!("schema diff {} -> {}", a.info().id, b.info().id),
+        line: 0,
         steps: vec![StepDef {
             notification: Some(NotificationDef {
                 source: Source::File {

@@ -46,6 +46,8 @@ pub struct Scenario {
     pub fk_hosts: bool,
     /// The suite file it comes from (`full.toml`, or a path).
     pub source: String,
+    /// The line of its `id` in that file (0 when not from a file).
+    pub line: usize,
     pub steps: Vec<StepDef>,
 }
 

@@ -214,13 +214,20 @@ pub fn load(path: &Path) -> Result<Vec<Scenario>, SuiteError> {
         let scenarios = parse(&name, &text, &Disk(dir))?;
         for s in scenarios {
             if let Some(first) = all.iter().find(|a| a.id == s.id) {
-                return Err(SuiteError::Invalid {
-                    file: name.clone(),
-                    line: 1,
-                    column: 1,
-                    message: format!("scenario id `{}` is also defined in {}", s.id, first.source),
-                    snippet: String::new(),
-                });
+                let at: usize = text
+                    .lines()
+                    .take(s.line.saturating_sub(1))
+                    .map(|l| l.len() + 1)
+                    .sum();
+                return Err(invalid(
+                    &name,
+                    &text,
+                    Some(at..at),
+                    format!(
+                        "scenario id `{}` is also defined in {}:{}",
+                        s.id, first.source, first.line
+                    ),
+                ));
             }
             all.push(s);
         }
@@ -258,6 +265,7 @@ fn parse(file: &str, text: &str, files: &dyn Files) -> Result<Vec<Scenario>, Sui
                 format!("scenario id `{id}` is already used on line {line}"),
             ));
         }
+        let line = line_col(text, id_span.start).0;
         seen.insert(id.clone(), id_span);
         let steps_span = s.step.span();
         let steps_toml = s.step.into_inner();
@@ -334,6 +342,7 @@ fn parse(file: &str, text: &str, files: &dyn Files) -> Result<Vec<Scenario>, Sui
             tags: s.tags,
             fk_hosts: s.fk_hosts,
             source: file.to_string(),
+            line,
             steps,
         });
     }

@@ -329,3 +329,19 @@ async fn cases_derived_from_a_schema_diff_pass_on_the_new_set_and_fail_on_the_ol
     let summary = run(&kit, &cases, &client, &target).await;
     assert_eq!(failed_rows(&summary).len(), 3, "{}", summary.to_markdown());
 }
+
+#[test]
+fn an_id_defined_in_two_files_of_a_directory_names_both_places() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let one = "[[scenario]]\nid = \"V01\"\ncategory = \"accepted\"\ntitle = \"t\"\n[[scenario.step]]\nnotification = { class = \"anordnare-inom-ees\" }\nexpect = \"accepted\"\n";
+    std::fs::write(dir.path().join("a.toml"), one).expect("write");
+    std::fs::write(dir.path().join("b.toml"), format!("# another\n\n{one}")).expect("write");
+    let err = eioa_runner::suite::load(dir.path())
+        .expect_err("duplicate id")
+        .to_string();
+    assert!(
+        err.contains("b.toml:4:1: scenario id `V01` is also defined in"),
+        "{err}"
+    );
+    assert!(err.contains("a.toml:2"), "{err}");
+}
