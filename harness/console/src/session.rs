@@ -1,0 +1,63 @@
+//! The running session, judged now by the stand-in's admin interface (which judges the
+//! journal with `eioa-session`), and its report rendered by `eioa-session`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use eioa_session::SessionReport;
+
+use crate::AppState;
+
+async fn judged(state: &AppState) -> Result<SessionReport, (StatusCode, String)> {
+    let Some(dir) = state.cfg.data_dir.as_deref() else {
+        return Err((
+            StatusCode::NOT_FOUND,
+            "no stand-in data directory: start the console with --data-dir".into(),
+        ));
+    };
+    let (code, body) = eioa_mock_server::admin::call(dir, "GET", "/session/status", None)
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, error_chain(&e)))?;
+    if code != 200 {
+        let msg = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+            .unwrap_or_else(|| format!("the stand-in answered {code}"));
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+        return Err((status, msg));
+    }
+    serde_json::from_str(&body).map_err(|e| {
+        (
+            StatusCode::BAD_GATEWAY,
+            format!("the stand-in's session status is not a session report: {e}"),
+        )
+    })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        s.push_str(": ");
+        s.push_str(&x.to_string());
+        src = x.source();
+    }
+    s
+}
+
+pub async fn status(State(state): State<Arc<AppState>>) -> Response {
+    match judged(&state).await {
+        Ok(r) => Json(r).into_response(),
+        Err((code, msg)) => (code, Json(serde_json::json!({ "error": msg }))).into_response(),
+    }
+}
+
+pub async fn report(State(state): State<Arc<AppState>>) -> Response {
+    match judged(&state).await {
+        Ok(r) => Html(r.to_html()).into_response(),
+        Err((code, msg)) => (code, msg).into_response(),
+    }
+}
