@@ -111,7 +111,10 @@ fn run_with_two_schema_sets_gives_a_matrix_and_a_report_per_set() {
     for case in ["D01", "D02", "D03"] {
         assert!(out.contains(&format!("pass  {case} ")), "{out}");
     }
-    assert!(out.contains("a notification without epostAnordnare"), "{out}");
+    assert!(
+        out.contains("a notification without epostAnordnare"),
+        "{out}"
+    );
     assert_eq!(out.matches("report: ").count(), 3, "{out}");
 }
 
