@@ -59,6 +59,8 @@ enum Command {
     /// Conformance sessions in the stand-in: start, status, end, report.
     #[command(subcommand)]
     Session(cmd::session::Command),
+    /// The local web console: validate, watch the stand-in, follow a session, open reports.
+    Console(cmd::console::Args),
     // New subcommands go above this line, one line each.
 }
 
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Tx(c) => cmd::tx::run(c),
         Command::Evidence(c) => cmd::evidence::run(c),
         Command::Session(c) => cmd::session::run(c),
+        Command::Console(a) => cmd::console::run(a),
     };
     exit::finish(result)
 }

@@ -95,10 +95,13 @@ pub const LABELS: &[(&str, &str, &str)] = &[
 
 /// The label `key` in `lang`, if there is one.
 pub fn label(lang: Lang, key: &str) -> Option<&'static str> {
-    LABELS.iter().find(|(k, _, _)| *k == key).map(|(_, en, sv)| match lang {
-        Lang::En => *en,
-        Lang::Sv => *sv,
-    })
+    LABELS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, sv)| match lang {
+            Lang::En => *en,
+            Lang::Sv => *sv,
+        })
 }
 
 /// The labels the scripts use, as a JSON object.

@@ -179,7 +179,11 @@ fn router(state: Arc<AppState>) -> Router {
 /// 127.0.0.1 must not read the journal) and, when a token is set, requests without it.
 async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     if !state.cfg.allow_remote && !host_is_loopback(&req, state.port) {
-        return (StatusCode::MISDIRECTED_REQUEST, "this console answers to 127.0.0.1, localhost and [::1] only\n").into_response();
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this console answers to 127.0.0.1, localhost and [::1] only\n",
+        )
+            .into_response();
     }
     let Some(token) = state.cfg.token.as_deref() else {
         return with_headers(next.run(req).await);
@@ -206,7 +210,11 @@ async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         .filter_map(|c| c.trim().strip_prefix("eioa_console="))
         .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes()));
     if !(from_query || from_header || from_cookie) {
-        return (StatusCode::UNAUTHORIZED, "a token is required: open the URL the console printed\n").into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            "a token is required: open the URL the console printed\n",
+        )
+            .into_response();
     }
     let mut resp = with_headers(next.run(req).await);
     if from_query {
@@ -229,12 +237,19 @@ fn with_headers(mut resp: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     resp
 }
 
 fn host_is_loopback(req: &Request, port: u16) -> bool {
-    let Some(host) = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) else {
+    let Some(host) = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
         // HTTP/1.0 without Host: only a local tool does that.
         return true;
     };

@@ -135,7 +135,10 @@ pub fn render(state: &AppState, page: &str, lang: Lang) -> String {
                         .map_or_else(|| "-".into(), |d| d.display().to_string()),
                 ),
             ),
-            ("reports_dir", Value::Text(state.cfg.reports.display().to_string())),
+            (
+                "reports_dir",
+                Value::Text(state.cfg.reports.display().to_string()),
+            ),
             ("lang", Value::Text(lang.code().into())),
         ],
     );
@@ -147,7 +150,10 @@ pub fn render(state: &AppState, page: &str, lang: Lang) -> String {
         &[
             ("lang", Value::Text(lang.code().into())),
             ("page", Value::Text(page.into())),
-            ("title", Value::Text(label(lang, title_key).unwrap_or("").into())),
+            (
+                "title",
+                Value::Text(label(lang, title_key).unwrap_or("").into()),
+            ),
             ("nav", Value::Html(nav)),
             ("main", Value::Html(main)),
             ("labels", Value::Html(labels)),
@@ -180,5 +186,8 @@ pub async fn css() -> impl IntoResponse {
 }
 
 pub async fn js() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS)
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
 }

@@ -91,7 +91,10 @@ pub async fn handle(State(state): State<Arc<AppState>>, mut form: Multipart) -> 
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                return (e.status(), Json(serde_json::json!({ "error": e.body_text() })))
+                return (
+                    e.status(),
+                    Json(serde_json::json!({ "error": e.body_text() })),
+                )
                     .into_response()
             }
         };
@@ -103,7 +106,10 @@ pub async fn handle(State(state): State<Arc<AppState>>, mut form: Multipart) -> 
         let bytes = match field.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                return (e.status(), Json(serde_json::json!({ "error": e.body_text() })))
+                return (
+                    e.status(),
+                    Json(serde_json::json!({ "error": e.body_text() })),
+                )
                     .into_response()
             }
         };

@@ -3,6 +3,7 @@
 pub mod certs;
 pub mod common;
 pub mod connect;
+pub mod console;
 pub mod evidence;
 pub mod fixture;
 pub mod fuzz;

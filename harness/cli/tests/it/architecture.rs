@@ -100,8 +100,14 @@ fn only_eioa_validate_knows_libxml2() {
 #[test]
 fn only_the_client_and_the_stand_in_touch_sockets() {
     // eioa-browser-test drives a chromedriver on loopback for the browser tests; it is
-    // a dev-dependency only (checked below).
-    let allowed = ["eioa-client", "eioa-mock-server", "eioa-browser-test"];
+    // a dev-dependency only (checked below). eioa-console is the local web console: it
+    // serves HTTP (on loopback unless told otherwise) and holds no judging logic.
+    let allowed = [
+        "eioa-client",
+        "eioa-mock-server",
+        "eioa-browser-test",
+        "eioa-console",
+    ];
     let network_crates = [
         "reqwest",
         "hyper",
