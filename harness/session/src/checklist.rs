@@ -121,7 +121,7 @@ impl Checklist {
     }
 
     /// Parses and checks a checklist: known facts, exactly one kind of predicate per
-    /// case, unique case ids, at least one case.
+    /// case, unique case ids, at least one case and at least one required case.
     pub fn parse(text: &str, name: &str) -> Result<Checklist, ChecklistError> {
         let c: Checklist = toml::from_str(text).map_err(|e| ChecklistError::Parse {
             name: name.to_string(),
@@ -131,6 +131,16 @@ impl Checklist {
             return Err(ChecklistError::Invalid {
                 name: name.to_string(),
                 message: "has no [[case]]".into(),
+            });
+        }
+        // Only required cases decide the verdict: with none, a session would be
+        // "ready" before a single request was sent.
+        if !c.cases.iter().any(|case| case.required) {
+            return Err(ChecklistError::Invalid {
+                name: name.to_string(),
+                message: "has no required case (every case says `required = false`), so it \
+                          could never refuse a session: mark at least one case required"
+                    .into(),
             });
         }
         let mut ids = BTreeSet::new();

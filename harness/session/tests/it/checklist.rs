@@ -26,6 +26,8 @@ fn bad_checklists_are_refused_with_the_case_named() {
         ("id='x'\ntitle='x'\n[[case]]\nid='A'\ntitle='t'\nhint='h'\nbehaviour='teleport'\n", "unknown variant"),
         ("id='x'\ntitle='x'\n", "case"),
         ("id='x'\ntitle='x'\ncase=[]\n", "has no [[case]]"),
+        // Issue: with only advisory cases a session was "ready" with no traffic at all.
+        ("id='x'\ntitle='x'\n[[case]]\nid='A'\ntitle='t'\nhint='h'\nsent=['narstaende']\nrequired=false\n", "has no required case"),
     ];
     for (text, want) in bad {
         let e = Checklist::parse(text, "mine.toml").unwrap_err().to_string();
