@@ -263,26 +263,40 @@ fn doctype_finding(line: u32, column: u32) -> Finding {
     }
 }
 
-/// Counts `=` outside quotes inside each tag: a cheap bound before any parser runs.
+/// Counts the attributes of each start tag: a cheap, linear bound before any parser
+/// runs (libxml2 checks attributes for duplicates in quadratic time). Comments, CDATA
+/// sections, processing instructions, declarations and end tags are skipped whole, and
+/// quotes count only where an attribute value starts, so no stray quote elsewhere can
+/// switch the count off.
 fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
-    let (mut in_tag, mut quote, mut count) = (false, 0u8, 0usize);
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' | b'\'' if in_tag => {
-                quote = if quote == 0 {
-                    b
-                } else if quote == b {
-                    0
-                } else {
-                    quote
-                };
-            }
-            b'<' if quote == 0 => {
-                in_tag = true;
-                count = 0;
-            }
-            b'>' if quote == 0 => in_tag = false,
-            b'=' if in_tag && quote == 0 => {
+    let n = bytes.len();
+    let skip_past =
+        |from: usize, end: &[u8]| find(&bytes[from..], end).map_or(n, |p| from + p + end.len());
+    let mut i = 0;
+    while i < n {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            i = skip_past(i + 4, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(i + 9, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(i + 2, b"?>");
+        } else if rest.starts_with(b"<!") || rest.starts_with(b"</") {
+            i = skip_past(i + 2, b">");
+        } else {
+            // A start tag: every `=` outside a value is one attribute; a value runs
+            // from the quote after `=` to the same quote.
+            let mut count = 0usize;
+            i += 1;
+            while i < n && bytes[i] != b'>' && bytes[i] != b'<' {
+                if bytes[i] != b'=' {
+                    i += 1;
+                    continue;
+                }
                 count += 1;
                 if count > MAX_ATTRIBUTES {
                     let (line, column) = line_col(bytes, i);
@@ -297,8 +311,17 @@ fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
                         kind: None,
                     });
                 }
+                i += 1;
+                while i < n && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if let Some(&q @ (b'"' | b'\'')) = bytes.get(i) {
+                    i = bytes[i + 1..]
+                        .iter()
+                        .position(|&b| b == q)
+                        .map_or(n, |p| i + 1 + p + 1);
+                }
             }
-            _ => {}
         }
     }
     None
@@ -690,6 +713,41 @@ fn hint(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn attributes(n: usize) -> String {
+        (0..n).map(|i| format!(" a{i}=\"v\"")).collect()
+    }
+
+    /// Nothing before an element can switch the attribute count off: not a quote in
+    /// a comment, a CDATA section, a processing instruction or text.
+    #[test]
+    fn the_attribute_bound_cannot_be_switched_off() {
+        let many = attributes(MAX_ATTRIBUTES + 1);
+        for prefix in [
+            "",
+            "<!-- it's -->",
+            "<!-- \" -->",
+            "<?pi it's?>",
+            "<r><![CDATA[ ' \" ]]></r>",
+            "<r>it's \" text</r>",
+            "<r a='x>y' b=\"'\"/>",
+            "</r a='>",
+        ] {
+            let doc = format!("{prefix}<e{many}/>");
+            assert!(
+                too_many_attributes(doc.as_bytes()).is_some(),
+                "bypassed by {prefix:?}"
+            );
+        }
+        // Values may hold `=`, `>` and the other quote; only attributes count.
+        let values: String = (0..MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}='x=\"y>z=='"))
+            .collect();
+        assert!(too_many_attributes(format!("<e{values}/>").as_bytes()).is_none());
+        assert!(
+            too_many_attributes(format!("<e{}/>", attributes(MAX_ATTRIBUTES)).as_bytes()).is_none()
+        );
+    }
 
     /// A set that stops compiling (here: its imports are no longer loadable) is
     /// reported as the set's failure on every document, never as the document's and
