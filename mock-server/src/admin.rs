@@ -12,6 +12,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use eioa_session::{Exchange, SessionStore, StoreError};
@@ -74,10 +75,39 @@ struct State {
     store: Mutex<()>,
 }
 
+/// How long the admin interface waits on a client. Any local process can connect,
+/// so a connection that never finishes a request must not stay open for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminTimeouts {
+    /// For a request's headers (also the idle time between requests on a connection).
+    pub header_read: Duration,
+    /// For one request to be read, handled and answered; a slow body or a long
+    /// judging gets 503. Kept below the 120 s that [`call`] waits.
+    pub request: Duration,
+}
+
+impl Default for AdminTimeouts {
+    fn default() -> Self {
+        AdminTimeouts {
+            header_read: Duration::from_secs(10),
+            request: Duration::from_secs(110),
+        }
+    }
+}
+
 /// Starts the admin interface on 127.0.0.1 (an ephemeral port) and writes its token
 /// and address into `data_dir`. Must be called inside a tokio runtime; it serves
 /// until the runtime stops.
 pub fn start(data_dir: &Path, schemas: SchemaSet) -> std::io::Result<SocketAddr> {
+    start_with(data_dir, schemas, AdminTimeouts::default())
+}
+
+/// [`start`] with other timeouts.
+pub fn start_with(
+    data_dir: &Path,
+    schemas: SchemaSet,
+    timeouts: AdminTimeouts,
+) -> std::io::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -102,11 +132,30 @@ pub fn start(data_dir: &Path, schemas: SchemaSet) -> std::io::Result<SocketAddr>
             };
             let state = state.clone();
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, std::convert::Infallible>(route(&state, req).await) }
-                });
+                let svc =
+                    hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move {
+                            let answer =
+                                match tokio::time::timeout(timeouts.request, route(&state, req))
+                                    .await
+                                {
+                                    Ok(answer) => answer,
+                                    Err(_) => error(
+                                        StatusCode::SERVICE_UNAVAILABLE,
+                                        format!(
+                                            "the request took longer than {} s",
+                                            timeouts.request.as_secs_f64()
+                                        ),
+                                    ),
+                                };
+                            Ok::<_, std::convert::Infallible>(answer)
+                        }
+                    });
+                // hyper enforces a header read timeout only when it has a timer.
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(timeouts.header_read)
                     .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
                     .await;
             });
@@ -322,7 +371,7 @@ pub async fn call(
 }
 
 /// How long a call of the admin interface may take (judging a long session included).
-const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// The largest answer read from the admin interface.
 const MAX_ANSWER: u64 = 256 << 20;
 

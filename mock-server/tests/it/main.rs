@@ -2,6 +2,7 @@
 //! fault-injection mode as a client sees it, pacing, limits, the journal and
 //! `tx show`.
 
+mod admin;
 mod fk_host;
 mod hostile_encodings;
 mod support;
