@@ -403,7 +403,7 @@ impl Verification {
             s,
             "{}",
             match self.verdict() {
-                Verdict::Intact => "intact: the files are the ones signed, by the signer trusted",
+                Verdict::Intact => "intact: the files are the ones signed, by an authenticated signer",
                 Verdict::Unauthenticated =>
                     "signature valid, but the signer is NOT authenticated: pass --ca or --fingerprint",
                 Verdict::Tampered =>

@@ -44,8 +44,13 @@ fn state(v: &evidence::Verification, name: &str) -> FileState {
 fn an_untouched_directory_verifies_and_names_the_signer() {
     for kind in ["rsa", "p256", "p384"] {
         let (tmp, id) = signed(kind);
-        let v = evidence::verify(&report(&tmp)).unwrap();
+        let trust = evidence::Trust {
+            fingerprints: vec![id.cert_sha256().to_owned()],
+            ..Default::default()
+        };
+        let v = evidence::verify_with(&report(&tmp), &trust).unwrap();
         assert!(v.intact(), "{kind}: {}", v.render());
+        assert_eq!(v.verdict(), evidence::Verdict::Intact);
         let signer = v.signer.as_ref().unwrap();
         assert_eq!(signer.sha256, id.cert_sha256());
         assert!(
@@ -62,7 +67,10 @@ fn an_untouched_directory_verifies_and_names_the_signer() {
         assert_eq!(v.files.len(), 4);
         let text = v.render();
         assert!(text.contains(id.cert_sha256()));
-        assert!(text.ends_with("intact: the files are the ones signed\n"));
+        assert!(
+            text.ends_with("intact: the files are the ones signed, by an authenticated signer\n"),
+            "{text}"
+        );
     }
 }
 
