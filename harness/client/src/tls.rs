@@ -157,13 +157,16 @@ impl ResolvesClientCert for RecordingResolver {
     fn resolve(
         &self,
         _root_hint_subjects: &[&[u8]],
-        _sigschemes: &[SignatureScheme],
+        sigschemes: &[SignatureScheme],
     ) -> Option<Arc<CertifiedKey>> {
         with(&self.rec, |o| {
             o.client_cert_requested = true;
+            // rustls sends an empty certificate message when the key can sign with none
+            // of the server's schemes: only a usable key means the certificate was sent.
             o.client_cert_sha256 = self
                 .key
                 .as_ref()
+                .filter(|k| k.key.choose_scheme(sigschemes).is_some())
                 .and_then(|k| k.cert.first())
                 .map(|c| sha256_hex(c));
         });

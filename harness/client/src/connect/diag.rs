@@ -27,6 +27,34 @@ struct Seen {
     cert_requested: bool,
     ca_names: Vec<Vec<u8>>,
     client_cert_sent: bool,
+    /// The identity's key could sign with none of the schemes the server accepts, so
+    /// rustls answered the request with an empty certificate message.
+    key_mismatch: Option<KeyMismatch>,
+}
+
+#[derive(Debug, Clone)]
+struct KeyMismatch {
+    /// The key's algorithm (`ECDSA`, `RSA`, …).
+    key: String,
+    /// The signature schemes the server named.
+    server: Vec<String>,
+}
+
+impl KeyMismatch {
+    fn summary(&self) -> String {
+        format!(
+            "the client's {} key cannot make any signature the server accepts ({}), so no certificate was sent",
+            self.key,
+            self.server.join(", ")
+        )
+    }
+
+    fn remedy(&self) -> String {
+        format!(
+            "The key type does not match what the server accepts: it takes {} signatures only. Use a certificate whose key the server accepts (for FK, the one ordered from Expisoft).",
+            self.server.join(", ")
+        )
+    }
 }
 
 type SeenRec = Arc<Mutex<Seen>>;
@@ -96,12 +124,25 @@ impl ResolvesClientCert for DiagResolver {
     fn resolve(
         &self,
         root_hint_subjects: &[&[u8]],
-        _sigschemes: &[SignatureScheme],
+        sigschemes: &[SignatureScheme],
     ) -> Option<Arc<CertifiedKey>> {
+        // rustls sends the certificate only when the key can sign with one of the
+        // server's schemes; otherwise it sends an empty certificate message.
+        let usable = self
+            .key
+            .as_ref()
+            .is_some_and(|k| k.key.choose_scheme(sigschemes).is_some());
         note(&self.rec, |s| {
             s.cert_requested = true;
             s.ca_names = root_hint_subjects.iter().map(|n| n.to_vec()).collect();
-            s.client_cert_sent = self.key.is_some();
+            s.client_cert_sent = usable;
+            s.key_mismatch = match &self.key {
+                Some(k) if !usable => Some(KeyMismatch {
+                    key: format!("{:?}", k.key.algorithm()),
+                    server: sigschemes.iter().map(|s| format!("{s:?}")).collect(),
+                }),
+                _ => None,
+            };
         });
         self.key.clone()
     }
@@ -389,7 +430,12 @@ impl Probe<'_> {
 
         // The server's verdict on the client certificate.
         let t = Instant::now();
-        let sent = if seen.client_cert_sent { "yes" } else { "no" };
+        let sent = match (&seen.key_mismatch, seen.client_cert_sent) {
+            (_, true) => "yes",
+            (Some(_), false) => "no (the key type does not match what the server accepts)",
+            (None, false) => "no",
+        };
+        let mismatch = seen.key_mismatch.clone();
         match end {
             TlsEnd::NotRun => {}
             TlsEnd::Broken => self.skip(
@@ -405,7 +451,14 @@ impl Probe<'_> {
                     Some(rustls::Error::AlertReceived(a)) => a,
                     _ => AlertDescription::HandshakeFailure,
                 };
-                self.client_cert_refused(alert, sent, id, t, "during the handshake");
+                self.client_cert_refused(
+                    alert,
+                    sent,
+                    id,
+                    t,
+                    "during the handshake",
+                    mismatch.as_ref(),
+                );
             }
             TlsEnd::Done => {
                 let s = tls_stream
@@ -421,6 +474,8 @@ impl Probe<'_> {
                     Err(_) | Ok(Ok(1..)) => {
                         if !seen.cert_requested {
                             self.push(checks::TLS_CLIENT_CERT, Status::Warn, "no client certificate was asked for, so none was checked", facts, Some("Mutual TLS is not proven: FK's service asks for the certificate; check that you reach the right host and port.".into()), t);
+                        } else if let Some(m) = &mismatch {
+                            self.push(checks::TLS_CLIENT_CERT, Status::Fail, m.summary(), facts, Some(m.remedy()), t);
                         } else if !seen.client_cert_sent {
                             self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server asked for a client certificate, none was sent, and it did not object", facts, Some("Pass the certificate from Expisoft with --p12 or --cert/--key: FK refuses connections without it.".into()), t);
                         } else {
@@ -428,7 +483,7 @@ impl Probe<'_> {
                         }
                     }
                     Ok(Err(e)) => match rustls_error(&e) {
-                        Some(rustls::Error::AlertReceived(alert)) => self.client_cert_refused(alert, sent, id, t, "after the handshake"),
+                        Some(rustls::Error::AlertReceived(alert)) => self.client_cert_refused(alert, sent, id, t, "after the handshake", mismatch.as_ref()),
                         _ => self.push(checks::TLS_CLIENT_CERT, Status::Fail, format!("the connection failed right after the handshake: {e}"), facts, Some("The server dropped the connection without naming a reason: check with the server's operator that this certificate is registered for the service.".into()), t),
                     },
                     Ok(Ok(0)) => self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server closed the connection right after the handshake, without an alert", facts, Some("Some servers close silently when they refuse a certificate: if the HTTP check fails too, ask the server's operator whether this certificate is registered.".into()), t),
@@ -444,13 +499,14 @@ impl Probe<'_> {
         (end, server_chain, suite)
     }
 
-    pub(super) fn client_cert_refused(
+    fn client_cert_refused(
         &mut self,
         alert: AlertDescription,
         sent: &str,
         id: &IdState,
         t: Instant,
         when_: &str,
+        mismatch: Option<&KeyMismatch>,
     ) {
         let name = alert_name(alert);
         let facts = vec![
@@ -466,6 +522,8 @@ impl Probe<'_> {
             .map(|c| c.panel.issuer)
             .unwrap_or_default();
         let remedy = match alert {
+            // The identity was given but could not be used: say why, not "pass one".
+            _ if mismatch.is_some() => mismatch.map(KeyMismatch::remedy).unwrap_or_default(),
             AlertDescription::CertificateRequired => "The server requires a client certificate: pass the certificate from Expisoft with --p12 FILE or --cert FILE --key FILE.".to_owned(),
             AlertDescription::UnknownCA => format!("The server does not trust the authority that issued the client certificate ({issuer}): use the certificate FK accepts (ordered from Expisoft) and include its intermediate certificates."),
             AlertDescription::BadCertificate => "The server could not verify the client certificate (a broken chain, a missing intermediate, or a key that does not match): include the intermediates and check the key.".to_owned(),

@@ -352,6 +352,37 @@ async fn key_that_does_not_match() {
     assert_eq!(r.level, Level::Reachable);
 }
 
+/// Regression: an ECDSA key against a server that names RSA signatures only was reported
+/// as "client certificate sent" and accepted, while rustls had sent an empty certificate.
+#[tokio::test]
+async fn client_key_type_the_server_does_not_accept() {
+    let pki = Pki::new();
+    let files = Files::new();
+    let mut opts = ServerOpts::mutual(&pki);
+    opts.client_schemes = Some(vec![
+        rustls::SignatureScheme::RSA_PSS_SHA256,
+        rustls::SignatureScheme::RSA_PKCS1_SHA256,
+    ]);
+    let server = TestServer::start(opts, Behaviour::ReadThenClose).await;
+    let mut o = options(&local_url(server.addr.port()), &pki.ca);
+    // rcgen's keys are ECDSA P-256.
+    o.identity = Some(files.pem_identity(&pki.client));
+    let r = connect::run(o).await;
+    assert_check(
+        &r,
+        "C-TLS-CLIENT-CERT",
+        Status::Fail,
+        "key type does not match what the server accepts",
+    );
+    let c = r.check("C-TLS-CLIENT-CERT").unwrap();
+    assert!(
+        c.fact("client certificate sent").unwrap().starts_with("no"),
+        "{c:#?}"
+    );
+    assert!(c.summary.contains("ECDSA"), "{c:#?}");
+    assert!(c.summary.contains("RSA_PSS_SHA256"), "{c:#?}");
+}
+
 #[tokio::test]
 async fn wrong_passphrase() {
     let pki = Pki::new();

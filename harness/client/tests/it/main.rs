@@ -732,3 +732,25 @@ fn identity_debug_shows_no_key_material() {
         .collect();
     assert!(!shown.contains(&key_body), "{shown}");
 }
+
+/// Regression: with a key that can make none of the signatures the server names, rustls
+/// sends an empty certificate message, yet the exchange recorded the certificate as sent.
+#[tokio::test]
+async fn certificate_whose_key_the_server_cannot_accept_is_not_recorded_as_sent() {
+    let pki = Pki::new();
+    let mut opts = ServerOpts::mutual(&pki);
+    opts.client_schemes = Some(vec![
+        rustls::SignatureScheme::RSA_PSS_SHA256,
+        rustls::SignatureScheme::RSA_PKCS1_SHA256,
+    ]);
+    let server = TestServer::start(opts, answering()).await;
+    // rcgen's keys are ECDSA P-256.
+    let client = Client::new(config(&pki, Some(pem_identity(&pki.client)))).unwrap();
+    let exchange = client
+        .post_soap(&target(&server), ACTION, BODY.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(exchange.status, Some(200));
+    assert_eq!(server.requests()[0].client_cert_sha256, None);
+    assert_eq!(exchange.client_cert_sha256, None);
+}

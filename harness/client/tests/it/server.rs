@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rustls::pki_types::CertificateDer;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::RootCertStore;
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,6 +25,9 @@ pub struct ServerOpts {
     pub client_ca: Option<CertificateDer<'static>>,
     /// Offer TLS 1.2 only.
     pub tls12_only: bool,
+    /// When set (with `client_ca`), ask for a client certificate naming only these
+    /// signature schemes, and let a client that sends none in.
+    pub client_schemes: Option<Vec<SignatureScheme>>,
 }
 
 impl ServerOpts {
@@ -32,7 +37,55 @@ impl ServerOpts {
             cert: pki.server.clone(),
             client_ca: Some(pki.ca.der()),
             tls12_only: false,
+            client_schemes: None,
         }
+    }
+}
+
+/// A client verifier that names only some signature schemes in its certificate request.
+#[derive(Debug)]
+struct OnlySchemes {
+    inner: Arc<dyn ClientCertVerifier>,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl ClientCertVerifier for OnlySchemes {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.inner
+            .verify_client_cert(end_entity, intermediates, now)
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.schemes.clone()
     }
 }
 
@@ -106,10 +159,14 @@ impl TestServer {
                 let mut roots = RootCertStore::empty();
                 roots.add(ca.clone()).unwrap();
                 let verifier =
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                        .build()
-                        .unwrap();
-                builder.with_client_cert_verifier(verifier)
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+                match &opts.client_schemes {
+                    None => builder.with_client_cert_verifier(verifier.build().unwrap()),
+                    Some(schemes) => builder.with_client_cert_verifier(Arc::new(OnlySchemes {
+                        inner: verifier.allow_unauthenticated().build().unwrap(),
+                        schemes: schemes.clone(),
+                    })),
+                }
             }
             None => builder.with_no_client_auth(),
         };
