@@ -28,6 +28,8 @@ mod session;
 mod standin;
 mod validate;
 
+pub use validate::{MAX_DOCUMENTS, MAX_REQUEST_BYTES};
+
 /// What the console serves and where.
 #[derive(Debug, Clone)]
 pub struct ConsoleConfig {

@@ -70,14 +70,14 @@ pub struct After {
     after: Option<u64>,
 }
 
-fn data_dir(state: &AppState) -> Result<PathBuf, Response> {
-    state.cfg.data_dir.clone().ok_or_else(|| {
-        (
-            StatusCode::NOT_FOUND,
-            Json(serde_json::json!({ "error": "no stand-in data directory: start the console with --data-dir" })),
-        )
-            .into_response()
-    })
+fn no_data_dir() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({
+            "error": "no stand-in data directory: start the console with --data-dir"
+        })),
+    )
+        .into_response()
 }
 
 async fn records(dir: PathBuf) -> Result<Vec<Record>, String> {
@@ -97,9 +97,8 @@ fn journal_error(e: String) -> Response {
 }
 
 pub async fn list(State(state): State<Arc<AppState>>, Query(q): Query<After>) -> Response {
-    let dir = match data_dir(&state) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Some(dir) = state.cfg.data_dir.clone() else {
+        return no_data_dir();
     };
     match records(dir).await {
         Ok(rs) => {
@@ -117,9 +116,8 @@ pub async fn list(State(state): State<Arc<AppState>>, Query(q): Query<After>) ->
 }
 
 pub async fn detail(State(state): State<Arc<AppState>>, Path(seq): Path<u64>) -> Response {
-    let dir = match data_dir(&state) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Some(dir) = state.cfg.data_dir.clone() else {
+        return no_data_dir();
     };
     match records(dir).await {
         Ok(rs) => match rs.iter().find(|r| r.seq == seq) {
@@ -147,9 +145,8 @@ pub async fn detail(State(state): State<Arc<AppState>>, Path(seq): Path<u64>) ->
 /// `records` events (a JSON array of rows, oldest first) whenever the journal has grown,
 /// `journal-error` events while it cannot be read.
 pub async fn events(State(state): State<Arc<AppState>>) -> Response {
-    let dir = match data_dir(&state) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Some(dir) = state.cfg.data_dir.clone() else {
+        return no_data_dir();
     };
     Sse::new(stream_of(dir))
         .keep_alive(KeepAlive::default())

@@ -1,0 +1,187 @@
+//! The console in a real browser (headless Chromium through chromedriver): what a
+//! person sees after choosing a file, pasting a document, or when a request reaches the
+//! stand-in. Screenshots are kept under `target/browser/` for a person to look at.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use eioa_browser_test::fantoccini::{Client, Locator};
+use eioa_browser_test::Browser;
+
+use crate::support::*;
+
+fn screenshot(name: &str) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("browser")
+        .join(name)
+}
+
+/// Waits (polling) until `css` matches a displayed element; its text.
+async fn shown(c: &Client, css: &str, within: Duration) -> Option<String> {
+    eventually(within, || async {
+        let e = c.find(Locator::Css(css)).await.ok()?;
+        if !e.is_displayed().await.ok()? {
+            return None;
+        }
+        e.text().await.ok()
+    })
+    .await
+}
+
+/// The placeholder finding on line 5, and line 5 of the listing marked.
+async fn assert_placeholder_on_line_5(c: &Client) {
+    let finding = shown(
+        c,
+        "#results .finding[data-rule='EIOA-R005'][data-line='5']",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the placeholder finding on line 5 is shown");
+    assert!(finding.contains("EIOA-R005"), "{finding}");
+    assert!(finding.contains("line 5:"), "{finding}");
+    assert!(finding.contains("placeholder"), "{finding}");
+    let line = c.find(Locator::Css("#L-0-5")).await.expect("line 5 listed");
+    assert_eq!(
+        line.attr("class").await.unwrap().as_deref(),
+        Some("line hit")
+    );
+    assert!(line.text().await.unwrap().contains("YYYYMMDDXXXX"));
+    // Line 4 is not marked.
+    let l4 = c.find(Locator::Css("#L-0-4")).await.unwrap();
+    assert_eq!(l4.attr("class").await.unwrap().as_deref(), Some("line"));
+    // The downloads are offered.
+    let json = c.find(Locator::Css("#dl-json")).await.unwrap();
+    assert!(json.is_displayed().await.unwrap());
+    assert!(json
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap()
+        .starts_with("blob:"));
+}
+
+#[tokio::test]
+async fn choosing_the_faq_example_as_printed_shows_the_placeholder_on_line_5() {
+    let reports = tempfile::tempdir().unwrap();
+    let console = console(None, reports.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}validate", console.url())).await.unwrap();
+    let path = root()
+        .join("fixtures/faq/faq-example-as-printed.xml")
+        .canonicalize()
+        .unwrap();
+    c.find(Locator::Id("files"))
+        .await
+        .unwrap()
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    assert_placeholder_on_line_5(c).await;
+    let status = shown(c, "#status", Duration::from_secs(5)).await.unwrap();
+    assert!(
+        status.contains("1 documents: 0 valid, 1 INVALID"),
+        "{status}"
+    );
+    browser
+        .save_screenshot(&screenshot("console-validate.png"))
+        .await
+        .unwrap();
+    browser.close().await;
+    console.shutdown().await;
+}
+
+#[tokio::test]
+async fn pasting_the_faq_example_as_printed_shows_the_placeholder_on_line_5_in_swedish() {
+    let reports = tempfile::tempdir().unwrap();
+    let console = console(None, reports.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}validate?lang=sv", console.url()))
+        .await
+        .unwrap();
+    let text = String::from_utf8(faq_as_printed()).unwrap();
+    c.find(Locator::Id("paste"))
+        .await
+        .unwrap()
+        .send_keys(&text)
+        .await
+        .unwrap();
+    c.find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let finding = shown(
+        c,
+        "#results .finding[data-rule='EIOA-R005'][data-line='5']",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("the placeholder finding on line 5 is shown");
+    assert!(finding.contains("rad 5:"), "{finding}");
+    let line = c.find(Locator::Css("#L-0-5")).await.unwrap();
+    assert_eq!(
+        line.attr("class").await.unwrap().as_deref(),
+        Some("line hit")
+    );
+    browser.close().await;
+    console.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_sent_to_the_stand_in_appears_in_the_live_journal() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let server = stand_in(&data).await;
+    let console = console(Some(&data), t.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}standin", console.url())).await.unwrap();
+    // Connected to the event stream, and nothing journaled yet.
+    let live = shown(c, "#live", Duration::from_secs(10)).await.unwrap();
+    assert!(live.starts_with("Live"), "{live}");
+    assert!(c.find(Locator::Css("#journal tbody tr")).await.is_err());
+
+    send(&server, &faq_as_printed()).await;
+    let row = shown(c, "#journal tbody tr", Duration::from_secs(3))
+        .await
+        .expect("the exchange appears within a few seconds");
+    assert!(
+        row.contains("POST") || row.contains("XmlValidationError") || row.contains('1'),
+        "{row}"
+    );
+
+    // Opened: the redacted view.
+    c.find(Locator::Css("#journal tbody tr button.open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = shown(c, "#exchange-text", Duration::from_secs(5))
+        .await
+        .expect("the exchange opens");
+    assert!(text.contains("seq:"), "{text}");
+    assert!(text.contains("personal data redacted"), "{text}");
+
+    // Filtering by a tx-id nobody has hides the row; clearing shows it again.
+    let f = c.find(Locator::Id("f-tx")).await.unwrap();
+    f.send_keys("no-such-tx").await.unwrap();
+    let hidden = eventually(Duration::from_secs(3), || async {
+        let e = c.find(Locator::Css("#journal tbody tr")).await.ok()?;
+        (!e.is_displayed().await.ok()?).then_some(())
+    })
+    .await;
+    assert!(hidden.is_some(), "the filter hides the row");
+    browser
+        .save_screenshot(&screenshot("console-standin.png"))
+        .await
+        .unwrap();
+    browser.close().await;
+    console.shutdown().await;
+    server.shutdown().await;
+}
