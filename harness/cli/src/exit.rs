@@ -8,6 +8,7 @@
 //! | 3 | I/O error: a file could not be read or written |
 //! | 4 | network: the host did not resolve or no TCP connection could be made |
 //! | 5 | TLS: the handshake failed, or a certificate was refused (either side's) |
+//! | 6 | unauthenticated: `eioa evidence verify` found the files as signed, but was given no `--ca` or `--fingerprint` to say by whom |
 //!
 //! A closed stdout (`eioa … | head`) ends quietly with 0.
 
@@ -24,6 +25,8 @@ pub enum Outcome {
     Network,
     /// The command ran and the TLS connection was refused (a certificate, the handshake).
     Tls,
+    /// The evidence checks out, but its signer was not authenticated (no trust was given).
+    Unauthenticated,
 }
 
 /// Errors the user can act on, each with its exit code.
@@ -58,6 +61,7 @@ pub fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
         Ok(Outcome::Findings) => ExitCode::from(1),
         Ok(Outcome::Network) => ExitCode::from(4),
         Ok(Outcome::Tls) => ExitCode::from(5),
+        Ok(Outcome::Unauthenticated) => ExitCode::from(6),
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;

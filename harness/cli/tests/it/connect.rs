@@ -131,8 +131,15 @@ fn dress_rehearsal_reaches_accepted_with_a_stand_in_trusting_the_test_signer() {
     assert!(stderr.contains("verdict: Accepted"), "{stderr}");
     let tx = text(&o.stdout);
     assert_eq!(tx.trim(), s["exchange"]["tx_id"].as_str().unwrap());
-    // The report is signed with the client key and verifies.
-    let v = eioa(&["evidence", "verify", dir.to_str().unwrap()]);
+    // The report is signed with the client key and verifies against the CA that issued it.
+    let ca = pki.join("ca.pem");
+    let v = eioa(&[
+        "evidence",
+        "verify",
+        dir.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+    ]);
     assert_eq!(v.status.code(), Some(0), "{}", text(&v.stdout));
 }
 
