@@ -185,3 +185,104 @@ async fn a_request_sent_to_the_stand_in_appears_in_the_live_journal() {
     console.shutdown().await;
     server.shutdown().await;
 }
+
+/// A checklist a plain request can satisfy: FK rejects a bare payload (no SOAP envelope).
+const CHECKLIST: &str = r#"
+id = "console-test"
+title = "Console test"
+
+[[case]]
+id = "CT-01"
+title = "Rejected: a payload sent without its SOAP envelope"
+answer = "rejected"
+hint = "Send the bare payload."
+"#;
+
+#[tokio::test]
+async fn a_checklist_case_turns_green_when_the_client_demonstrates_it() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let server = stand_in(&data).await;
+    eioa_mock_server::admin::start(&data, validator().schema_set().clone()).unwrap();
+    let start = eioa_mock_server::admin::StartRequest {
+        name: "console-1".into(),
+        checklist_source: "console-test.toml".into(),
+        checklist: CHECKLIST.into(),
+        client_fingerprint: None,
+    };
+    let (code, body) = eioa_mock_server::admin::call(
+        &data,
+        "POST",
+        "/session/start",
+        Some(&serde_json::to_string(&start).unwrap()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    let console = console(Some(&data), t.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}session", console.url())).await.unwrap();
+    let pending = shown(
+        c,
+        "#case-CT-01[data-status='not-demonstrated']",
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("the case is listed, not yet demonstrated");
+    assert!(pending.contains("Send the bare payload."), "{pending}");
+
+    send(&server, &faq_as_printed()).await;
+    shown(
+        c,
+        "#case-CT-01[data-status='demonstrated']",
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "the case turns demonstrated; journal: {:?}",
+            eioa_mock_server::journal::read_journal(&data)
+                .unwrap()
+                .records
+                .iter()
+                .map(eioa_mock_server::txview::outcome)
+                .collect::<Vec<_>>()
+        )
+    });
+    // Green, as a person sees it.
+    let colour = c
+        .execute(
+            "return getComputedStyle(document.querySelector('#case-CT-01 td.state')).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(colour, "rgb(228, 245, 233)");
+    let state = shown(c, "#session-state", Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert!(
+        state.contains("console-1") && state.contains("READY"),
+        "{state}"
+    );
+    browser
+        .save_screenshot(&screenshot("console-session.png"))
+        .await
+        .unwrap();
+
+    // The session report, rendered by eioa-session.
+    c.find(Locator::Id("session-report"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = shown(c, "#case-CT-01", Duration::from_secs(10))
+        .await
+        .expect("the report lists the case");
+    assert!(row.contains("CT-01"), "{row}");
+    browser.close().await;
+    console.shutdown().await;
+    server.shutdown().await;
+}
