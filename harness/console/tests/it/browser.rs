@@ -286,3 +286,39 @@ async fn a_checklist_case_turns_green_when_the_client_demonstrates_it() {
     console.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_report_in_the_reports_folder_is_listed_and_opens_in_place() {
+    let t = tempfile::tempdir().unwrap();
+    let reports = t.path().join("reports");
+    std::fs::create_dir_all(reports.join("run-20250314-1000")).unwrap();
+    std::fs::write(
+        reports.join("run-20250314-1000/report.html"),
+        "<!doctype html><title>run</title><h1 id=\"verdict\">12 passed</h1>",
+    )
+    .unwrap();
+    let console = console(None, &reports).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}reports", console.url())).await.unwrap();
+    let link = shown(c, "#reports a.report", Duration::from_secs(10))
+        .await
+        .expect("the run is listed");
+    assert_eq!(link, "run-20250314-1000");
+    c.find(Locator::Css("#reports a.report"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let verdict = shown(c, "#verdict", Duration::from_secs(10))
+        .await
+        .expect("the report opens");
+    assert_eq!(verdict, "12 passed");
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/files/run-20250314-1000/report.html"
+    );
+    browser.close().await;
+    console.shutdown().await;
+}
