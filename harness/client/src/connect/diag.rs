@@ -574,22 +574,60 @@ impl Probe<'_> {
             | rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. }
             | rustls::CertificateError::NotValidYet | rustls::CertificateError::NotValidYetContext { .. }));
 
-        // Trust: judged at a moment inside the certificate's validity, so that an expired
-        // certificate from a trusted authority is reported as expired, not as untrusted.
+        // Every certificate the server presented after its own, with its place in the chain,
+        // and those outside their validity now.
+        let others: Vec<(usize, CertPanel)> = chain
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(i, c)| cert::parse(c, now).map(|c| (i, c.panel)))
+            .collect();
+        let leaf_valid_now = !out_of_date(&panel, now);
+        let stale: Vec<&(usize, CertPanel)> =
+            others.iter().filter(|(_, p)| out_of_date(p, now)).collect();
+        let date_refusal = matches!(
+            handshake_error,
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired
+                    | rustls::CertificateError::ExpiredContext { .. }
+                    | rustls::CertificateError::NotValidYet
+                    | rustls::CertificateError::NotValidYetContext { .. }
+            ))
+        );
+
+        // Trust: judged at a moment inside the certificates' validity (now when the leaf is
+        // valid, else the middle of the leaf's or of a presented certificate's validity), so
+        // that an out-of-date certificate from a trusted authority is reported as out of
+        // date, not as untrusted.
         let t = Instant::now();
-        let half: time::Duration = (panel.not_after - panel.not_before) / 2;
-        let mid: OffsetDateTime = panel.not_before + half;
-        let at =
-            UnixTime::since_unix_epoch(Duration::from_secs(mid.unix_timestamp().max(0) as u64));
-        let trust = parsed.as_ref().map_err(|e| e.clone()).and_then(|p| {
-            rustls::client::verify_server_cert_signed_by_trust_anchor(
-                p,
-                roots,
-                &chain[1..],
-                at,
-                algs,
-            )
-        });
+        let mut moments = Vec::new();
+        if leaf_valid_now {
+            moments.push(now);
+        }
+        moments.push(midpoint(&panel));
+        moments.extend(others.iter().map(|(_, p)| midpoint(p)));
+        let trust_at = |at: OffsetDateTime| {
+            let at =
+                UnixTime::since_unix_epoch(Duration::from_secs(at.unix_timestamp().max(0) as u64));
+            parsed.as_ref().map_err(|e| e.clone()).and_then(|p| {
+                rustls::client::verify_server_cert_signed_by_trust_anchor(
+                    p,
+                    roots,
+                    &chain[1..],
+                    at,
+                    algs,
+                )
+            })
+        };
+        let mut trust = trust_at(moments[0]);
+        for at in &moments[1..] {
+            if trust.is_ok() {
+                break;
+            }
+            if trust_at(*at).is_ok() {
+                trust = Ok(());
+            }
+        }
         let facts = vec![
             Fact::new("subject", panel.subject.clone()),
             Fact::new("issuer", panel.issuer.clone()),
@@ -610,6 +648,22 @@ impl Probe<'_> {
             Fact::new("sha256", panel.sha256.clone()),
         ];
         match (trust, refused_for_other) {
+            // The leaf is in date, the chain leads to a trusted root, yet the verifier refused
+            // it for a date: a certificate between them is out of date.
+            (Ok(()), false) if date_refusal && leaf_valid_now => {
+                let e = handshake_error.map(|e| e.to_string()).unwrap_or_default();
+                let (summary, remedy) = match stale.first() {
+                    Some((i, p)) => (
+                        format!("the chain leads to a trusted authority, but the handshake was refused because {} (certificate {} of {} presented) {}", chain_cert_name(p), i + 1, chain.len(), validity_text(p, now)),
+                        stale_remedy(p, now),
+                    ),
+                    None => (
+                        format!("the chain leads to a trusted authority, but the handshake was refused for a date: {e}"),
+                        "A certificate of the server's chain (perhaps the authority's own) is out of its validity: check this machine's clock, then tell the server's operator (for FK's host, FK's support) to renew it.".to_owned(),
+                    ),
+                };
+                self.push(checks::TLS_SERVER_TRUST, Status::Fail, summary, facts, Some(remedy), t);
+            }
             (Ok(()), false) => self.push(checks::TLS_SERVER_TRUST, Status::Pass, format!("issued by {}, a trusted authority", panel.issuer), facts, None, t),
             (Ok(()), true) => {
                 let e = handshake_error.map(|e| e.to_string()).unwrap_or_default();
@@ -668,13 +722,24 @@ impl Probe<'_> {
             }
         }
 
-        // Validity
+        // Validity, of every certificate the server presented.
         let t = Instant::now();
-        let facts = vec![
+        let mut facts = vec![
             Fact::new("not before", when(panel.not_before)),
             Fact::new("not after", when(panel.not_after)),
             Fact::new("days left", panel.days_left.to_string()),
         ];
+        for (i, p) in &others {
+            facts.push(Fact::new(
+                format!("certificate {} of {}", i + 1, chain.len()),
+                format!(
+                    "{}: {} to {}",
+                    p.subject,
+                    when(p.not_before),
+                    when(p.not_after)
+                ),
+            ));
+        }
         if now > panel.not_after {
             self.push(checks::TLS_SERVER_VALID, Status::Fail, format!("expired {}", when(panel.not_after)), facts, Some("The server's certificate has expired: if this is FK's host, tell FK's support; for a stand-in, make new certificates (eioa certs init).".into()), t);
         } else if now < panel.not_before {
@@ -686,6 +751,28 @@ impl Probe<'_> {
                 Some(
                     "The server's certificate is not valid yet: check this machine's clock.".into(),
                 ),
+                t,
+            );
+        } else if let Some((i, p)) = stale.first() {
+            // Out of date but not needed by the verifier (the handshake went through): a
+            // client that builds the chain another way may still refuse it.
+            let status = if handshake_error.is_none() {
+                Status::Warn
+            } else {
+                Status::Fail
+            };
+            self.push(
+                checks::TLS_SERVER_VALID,
+                status,
+                format!(
+                    "{} (certificate {} of {} presented) {}",
+                    chain_cert_name(p),
+                    i + 1,
+                    chain.len(),
+                    validity_text(p, now)
+                ),
+                facts,
+                Some(stale_remedy(p, now)),
                 t,
             );
         } else {
@@ -702,5 +789,44 @@ impl Probe<'_> {
                 t,
             );
         }
+    }
+}
+
+fn out_of_date(p: &CertPanel, now: OffsetDateTime) -> bool {
+    now > p.not_after || now < p.not_before
+}
+
+fn midpoint(p: &CertPanel) -> OffsetDateTime {
+    let half: time::Duration = (p.not_after - p.not_before) / 2;
+    p.not_before + half
+}
+
+/// `intermediate`, or `root` for a certificate that issued itself.
+fn chain_cert_kind(p: &CertPanel) -> &'static str {
+    if p.subject == p.issuer {
+        "root"
+    } else {
+        "intermediate"
+    }
+}
+
+/// `the intermediate certificate CN=…`.
+fn chain_cert_name(p: &CertPanel) -> String {
+    format!("the {} certificate {}", chain_cert_kind(p), p.subject)
+}
+
+fn validity_text(p: &CertPanel, now: OffsetDateTime) -> String {
+    if now > p.not_after {
+        format!("expired {}", when(p.not_after))
+    } else {
+        format!("is not valid before {}", when(p.not_before))
+    }
+}
+
+fn stale_remedy(p: &CertPanel, now: OffsetDateTime) -> String {
+    if now > p.not_after {
+        format!("The server presents an expired {} certificate ({}, issued by {}): the server's operator must renew or replace that certificate (for FK's host, tell FK's support; for a stand-in, make new certificates with eioa certs init).", chain_cert_kind(p), p.subject, p.issuer)
+    } else {
+        format!("The server presents a certificate that is not valid yet ({}): check this machine's clock; if it is right, the server's operator must replace that certificate.", p.subject)
     }
 }

@@ -255,6 +255,52 @@ async fn expired_server_certificate() {
     assert_eq!(r.level, Level::Reachable);
 }
 
+/// Regression: an expired intermediate behind a valid leaf failed the handshake, yet trust
+/// (judged at the leaf's midpoint) and validity (the leaf's only) both passed, so the test
+/// stopped at "reachable" with no failed check.
+#[tokio::test]
+async fn expired_intermediate_behind_a_valid_server_certificate() {
+    let pki = Pki::new();
+    let files = Files::new();
+    let intermediate = pki
+        .ca
+        .intermediate_dated("Exempel Utgången Mellan-CA", 2020, 2021);
+    let mut opts = ServerOpts::mutual(&pki);
+    opts.cert = intermediate.server_dated(&["127.0.0.1"], 2020, 2099);
+    opts.chain = vec![intermediate.der()];
+    let server = TestServer::start(opts, Behaviour::ReadThenClose).await;
+    let mut o = options(&local_url(server.addr.port()), &pki.ca);
+    o.identity = Some(files.pem_identity(&pki.client));
+    let r = connect::run(o).await;
+    assert_check(
+        &r,
+        "C-TLS-SERVER-VALID",
+        Status::Fail,
+        "must renew or replace that certificate",
+    );
+    let valid = r.check("C-TLS-SERVER-VALID").unwrap();
+    assert!(
+        valid
+            .summary
+            .contains("intermediate certificate CN=Exempel Utgången Mellan-CA"),
+        "{valid:#?}"
+    );
+    assert!(valid.summary.contains("expired 2021-01-01"), "{valid:#?}");
+    assert_check(
+        &r,
+        "C-TLS-SERVER-TRUST",
+        Status::Fail,
+        "expired intermediate certificate",
+    );
+    assert_check(&r, "C-TLS-SERVER-NAME", Status::Pass, "");
+    assert_eq!(r.level, Level::Reachable);
+    assert_eq!(
+        server.requests().len(),
+        0,
+        "nothing was sent over a refused chain"
+    );
+}
+
 #[tokio::test]
 async fn no_client_certificate() {
     let pki = Pki::new();

@@ -91,6 +91,11 @@ impl Ca {
 
     /// An intermediate CA issued by this one.
     pub fn intermediate(&self, name: &str) -> Ca {
+        self.intermediate_dated(name, 2020, 2099)
+    }
+
+    /// An intermediate CA valid only between the two years (an expired one for the past).
+    pub fn intermediate_dated(&self, name: &str, from: i32, to: i32) -> Ca {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, name);
@@ -99,8 +104,8 @@ impl Ca {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        params.not_before = date_time_ymd(2020, 1, 1);
-        params.not_after = date_time_ymd(2099, 1, 1);
+        params.not_before = date_time_ymd(from, 1, 1);
+        params.not_after = date_time_ymd(to, 1, 1);
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
         Self { cert, key }

@@ -21,6 +21,8 @@ use crate::pki::{Leaf, Pki};
 pub struct ServerOpts {
     /// The server's certificate (issued by the test CA unless a test swaps it).
     pub cert: Leaf,
+    /// Certificates presented after `cert` (intermediates).
+    pub chain: Vec<CertificateDer<'static>>,
     /// When set, a client certificate from this CA is required.
     pub client_ca: Option<CertificateDer<'static>>,
     /// Offer TLS 1.2 only.
@@ -35,6 +37,7 @@ impl ServerOpts {
     pub fn mutual(pki: &Pki) -> Self {
         Self {
             cert: pki.server.clone(),
+            chain: Vec::new(),
             client_ca: Some(pki.ca.der()),
             tls12_only: false,
             client_schemes: None,
@@ -171,7 +174,12 @@ impl TestServer {
             None => builder.with_no_client_auth(),
         };
         let config = builder
-            .with_single_cert(vec![opts.cert.der()], opts.cert.key_der())
+            .with_single_cert(
+                std::iter::once(opts.cert.der())
+                    .chain(opts.chain.iter().cloned())
+                    .collect(),
+                opts.cert.key_der(),
+            )
             .unwrap();
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
