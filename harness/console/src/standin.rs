@@ -153,30 +153,55 @@ pub async fn events(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
+/// The journal's segment files with their lengths and modification times: when it has
+/// not changed, the journal is not read again.
+type Fingerprint = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+
+fn fingerprint(dir: &std::path::Path) -> Option<Fingerprint> {
+    let segments = eioa_mock_server::journal::list_segments(dir).ok()?;
+    segments
+        .into_iter()
+        .map(|(_, p)| {
+            let m = std::fs::metadata(&p).ok()?;
+            Some((p, m.len(), m.modified().ok()))
+        })
+        .collect()
+}
+
 fn stream_of(dir: PathBuf) -> impl Stream<Item = Result<Event, Infallible>> {
-    // (last sequence number sent, whether this is the first look)
-    stream::unfold((0u64, true), move |(last, first)| {
+    // (last sequence number sent, whether this is the first look, the journal as last read)
+    stream::unfold((0u64, true, None), move |(last, first, seen)| {
         let dir = dir.clone();
         async move {
             let mut first = first;
+            let mut seen: Option<Fingerprint> = seen;
             loop {
                 if !first {
                     tokio::time::sleep(POLL).await;
+                }
+                let d = dir.clone();
+                let now = tokio::task::spawn_blocking(move || fingerprint(&d))
+                    .await
+                    .ok()
+                    .flatten();
+                if !first && now.is_some() && now == seen {
+                    continue;
                 }
                 match records(dir.clone()).await {
                     Ok(rs) => {
                         let new: Vec<Row> = rs.iter().filter(|r| r.seq > last).map(row).collect();
                         let top = new.last().map_or(last, |r| r.seq);
+                        seen = now;
                         // The first look is always sent: the page learns it is connected.
                         if first || !new.is_empty() {
                             let data = serde_json::to_string(&new).unwrap_or_else(|_| "[]".into());
                             let ev = Event::default().event("records").data(data);
-                            return Some((Ok(ev), (top, false)));
+                            return Some((Ok(ev), (top, false, seen)));
                         }
                     }
                     Err(e) => {
                         let ev = Event::default().event("journal-error").data(e);
-                        return Some((Ok(ev), (last, false)));
+                        return Some((Ok(ev), (last, false, None)));
                     }
                 }
                 first = false;
