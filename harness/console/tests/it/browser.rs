@@ -322,3 +322,56 @@ async fn a_report_in_the_reports_folder_is_listed_and_opens_in_place() {
     browser.close().await;
     console.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_page_labels_its_controls_and_validate_works_from_the_keyboard() {
+    let t = tempfile::tempdir().unwrap();
+    let console = console(Some(&t.path().join("data")), t.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    // Controls without a label, headings other than one h1, and the page's language.
+    let audit = r#"
+        const bad = [];
+        for (const e of document.querySelectorAll('input, textarea, select')) {
+            if (!(e.labels && e.labels.length) && !e.getAttribute('aria-label')) bad.push(e.id || e.outerHTML);
+        }
+        for (const b of document.querySelectorAll('button, a')) {
+            if (!b.textContent.trim() && !b.getAttribute('aria-label') && !b.hidden && b.offsetParent) bad.push(b.outerHTML);
+        }
+        if (document.querySelectorAll('h1').length !== 1) bad.push('h1 count');
+        return [document.documentElement.lang, bad];
+    "#;
+    for page in ["validate", "standin", "session", "reports"] {
+        for lang in ["en", "sv"] {
+            c.goto(&format!("{}{page}?lang={lang}", console.url()))
+                .await
+                .unwrap();
+            let v = c.execute(audit, vec![]).await.unwrap();
+            assert_eq!(v[0], lang, "{page}");
+            assert_eq!(v[1], serde_json::json!([]), "{page}?lang={lang}");
+        }
+    }
+    // Paste, Tab to the button, Enter: the document is validated.
+    c.goto(&format!("{}validate", console.url())).await.unwrap();
+    let paste = c.find(Locator::Id("paste")).await.unwrap();
+    paste.click().await.unwrap();
+    paste
+        .send_keys(std::str::from_utf8(&faq_corrected()).unwrap())
+        .await
+        .unwrap();
+    let tab = eioa_browser_test::fantoccini::key::Key::Tab;
+    let enter = eioa_browser_test::fantoccini::key::Key::Enter;
+    paste.send_keys(&char::from(tab).to_string()).await.unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("run"));
+    focused
+        .send_keys(&char::from(enter).to_string())
+        .await
+        .unwrap();
+    let heading = shown(c, "#results h2", Duration::from_secs(20))
+        .await
+        .expect("the document is validated");
+    assert!(heading.contains("valid (0 errors"), "{heading}");
+    browser.close().await;
+    console.shutdown().await;
+}
