@@ -34,8 +34,12 @@ fn summary_json(client_sha: &str) -> String {
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
+    summary_at(client_sha, &now)
+}
+
+fn summary_at(client_sha: &str, started_at: &str) -> String {
     serde_json::json!({
-        "started_at": now,
+        "started_at": started_at,
         "level": "fk-answered",
         "client_cert": { "subject": "CN=eioa Test Vendor AB", "sha256": client_sha },
     })
@@ -48,26 +52,28 @@ fn signed_dir(tmp: &Path) -> Signed {
     let pki = tmp.join("pki");
     let o = eioa(&["certs", "init", pki.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let id = eioa_client::Identity::from_pem_files(
-        &pki.join("client.pem"),
-        &pki.join("client.key"),
-        None,
-    )
-    .unwrap();
-    let sha = id.cert_sha256().to_owned();
     let dir = tmp.join("report");
     std::fs::create_dir(&dir).unwrap();
     for f in FILES {
-        let body = if f == "summary.json" {
-            summary_json(&sha)
-        } else {
-            format!("contents of {f}: level fk-answered\n")
-        };
-        std::fs::write(dir.join(f), body).unwrap();
+        std::fs::write(dir.join(f), format!("contents of {f}: level fk-answered\n")).unwrap();
     }
-    let ev = eioa_report::evidence::sign(&dir, &FILES, &id.certified_key()).unwrap();
-    std::fs::write(dir.join(eioa_report::evidence::EVIDENCE_FILE), ev.to_json()).unwrap();
+    let sha = sign_with(&dir, &pki.join("client.pem"), &pki.join("client.key"), None);
     Signed { dir, pki, sha }
+}
+
+/// Writes a `summary.json` naming `cert` (started now, or at `started_at`) and signs the
+/// folder with `cert` and `key`. The certificate's SHA-256.
+fn sign_with(dir: &Path, cert: &Path, key: &Path, started_at: Option<&str>) -> String {
+    let id = eioa_client::Identity::from_pem_files(cert, key, None).unwrap();
+    let sha = id.cert_sha256().to_owned();
+    let summary = match started_at {
+        Some(t) => summary_at(&sha, t),
+        None => summary_json(&sha),
+    };
+    std::fs::write(dir.join("summary.json"), summary).unwrap();
+    let ev = eioa_report::evidence::sign(dir, &FILES, &id.certified_key()).unwrap();
+    std::fs::write(dir.join(eioa_report::evidence::EVIDENCE_FILE), ev.to_json()).unwrap();
+    sha
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -141,6 +147,12 @@ fn forge(s: &Signed, tmp: &Path, drop_client_cert: bool) {
     let mut summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s.dir.join("summary.json")).unwrap()).unwrap();
     summary["level"] = "accepted".into();
+    // A run after the forged certificate was made, so that the chain, not its validity, is
+    // what --ca refuses.
+    summary["started_at"] = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .into();
     if drop_client_cert {
         summary.as_object_mut().unwrap().remove("client_cert");
     } else {
@@ -304,6 +316,84 @@ fn a_folder_re_signed_with_a_copied_subject_is_refused() {
         stdout.contains("is not the --fingerprint given"),
         "{stdout}"
     );
+}
+
+#[test]
+fn the_ca_refuses_a_signer_without_client_auth_or_outside_its_validity_at_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = signed_dir(tmp.path());
+    // Issued by the same CA, but with no extendedKeyUsage at all: the client certificate the
+    // server saw names clientAuth, so this one did not make the connection.
+    let key = tmp.path().join("signing.key");
+    let csr = tmp.path().join("signing.csr");
+    let cert = tmp.path().join("signing.pem");
+    let ext = tmp.path().join("signing.ext");
+    run(Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+        ])
+        .arg(&key));
+    run(Command::new("openssl")
+        .args([
+            "req",
+            "-new",
+            "-subj",
+            "/CN=eioa Test Vendor AB/C=SE",
+            "-key",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    std::fs::write(&ext, "keyUsage=critical,digitalSignature\n").unwrap();
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "30", "-in"])
+        .arg(&csr)
+        .arg("-CA")
+        .arg(s.pki.join("ca.pem"))
+        .arg("-CAkey")
+        .arg(s.pki.join("ca.key"))
+        .arg("-extfile")
+        .arg(&ext)
+        .arg("-out")
+        .arg(&cert));
+    sign_with(&s.dir, &cert, &key, None);
+    let out = eioa(&["evidence", "verify", s.d(), "--ca", &s.ca()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("its extendedKeyUsage does not name clientAuth"),
+        "{stdout}"
+    );
+
+    // The real client certificate, but a run recorded before it was issued.
+    let pki = &s.pki;
+    sign_with(
+        &s.dir,
+        &pki.join("client.pem"),
+        &pki.join("client.key"),
+        Some("2001-01-01T00:00:00Z"),
+    );
+    let out = eioa(&["evidence", "verify", s.d(), "--ca", &s.ca()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("is not valid at 2001-01-01T00:00:00Z"),
+        "{stdout}"
+    );
+    // The same folder with the run's time as recorded by the signer: intact.
+    sign_with(
+        &s.dir,
+        &pki.join("client.pem"),
+        &pki.join("client.key"),
+        None,
+    );
+    let out = eioa(&["evidence", "verify", s.d(), "--ca", &s.ca()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
 #[test]
