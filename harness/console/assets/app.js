@@ -35,6 +35,7 @@ function setupValidate() {
 
   async function run() {
     const data = new FormData();
+    data.append("schema_set", $("#schema-set").value);
     for (const f of dropped.concat(Array.from(files.files))) data.append("file", f, f.name);
     if (paste.value.trim() !== "") data.append("paste", new Blob([paste.value], { type: "application/xml" }), "");
     const status = $("#status");

@@ -43,8 +43,9 @@ pub struct ConsoleConfig {
     pub allow_remote: bool,
     /// Every request must carry this token (bearer header, `?token=` once, or its cookie).
     pub token: Option<String>,
-    /// The validator (schema set and limits) the Validate page uses.
-    pub validator: Arc<Validator>,
+    /// The validators (one per schema set, the first the default) the Validate page
+    /// offers.
+    pub validators: Vec<Arc<Validator>>,
 }
 
 /// Why the console did not start.
@@ -53,6 +54,8 @@ pub struct ConsoleConfig {
 pub enum ConsoleError {
     #[error("{0} is not a loopback address: the console shows personal data from the journal; pass --allow-remote (with a token in EIOA_CONSOLE_TOKEN) to listen there")]
     NotLoopback(SocketAddr),
+    #[error("no schema set to validate with")]
+    NoSchemaSet,
     #[error("--allow-remote needs a token: set EIOA_CONSOLE_TOKEN (at least 16 characters)")]
     RemoteWithoutToken,
     #[error("listen on {addr}")]
@@ -144,6 +147,9 @@ impl Console {
 
 /// The rules a configuration must follow before anything is bound.
 pub fn check(cfg: &ConsoleConfig) -> Result<(), ConsoleError> {
+    if cfg.validators.is_empty() {
+        return Err(ConsoleError::NoSchemaSet);
+    }
     if !cfg.listen.ip().is_loopback() && !cfg.allow_remote {
         return Err(ConsoleError::NotLoopback(cfg.listen));
     }
@@ -286,7 +292,7 @@ mod tests {
             reports: PathBuf::from("reports"),
             allow_remote,
             token: token.map(str::to_string),
-            validator: Arc::new(Validator::embedded().unwrap()),
+            validators: vec![Arc::new(Validator::embedded().unwrap())],
         }
     }
 

@@ -118,12 +118,21 @@ pub fn render(state: &AppState, page: &str, lang: Lang) -> String {
         other.1,
         escape(label(lang, "nav.lang").unwrap_or("")),
     ));
-    let v = &state.cfg.validator;
+    let v = &state.cfg.validators[0];
+    let mut options = String::new();
+    for (i, x) in state.cfg.validators.iter().enumerate() {
+        let selected = if i == 0 { " selected" } else { "" };
+        options.push_str(&format!(
+            "<option value=\"{}\"{selected}>{}</option>",
+            escape(&x.info().id),
+            escape(&x.info().to_string())
+        ));
+    }
     let main = fill(
         template,
         lang,
         &[
-            ("schema_set", Value::Text(v.info().to_string())),
+            ("schema_options", Value::Html(options)),
             ("max_bytes", Value::Text(v.options().max_bytes.to_string())),
             (
                 "data_dir",

@@ -86,6 +86,7 @@ fn bad_request(msg: impl Into<String>) -> Response {
 pub async fn handle(State(state): State<Arc<AppState>>, mut form: Multipart) -> Response {
     let started = Instant::now();
     let mut docs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut schema_set: Option<String> = None;
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -98,6 +99,13 @@ pub async fn handle(State(state): State<Arc<AppState>>, mut form: Multipart) -> 
                     .into_response()
             }
         };
+        if field.name() == Some("schema_set") {
+            match field.text().await {
+                Ok(t) => schema_set = Some(t),
+                Err(e) => return bad_request(e.body_text()),
+            }
+            continue;
+        }
         let name = match (field.name(), field.file_name()) {
             (_, Some(file)) if !file.is_empty() => file.to_string(),
             (Some("paste"), _) => "pasted".to_string(),
@@ -125,7 +133,14 @@ pub async fn handle(State(state): State<Arc<AppState>>, mut form: Multipart) -> 
     if docs.is_empty() {
         return bad_request("no document: choose files or paste one");
     }
-    let validator = state.cfg.validator.clone();
+    let validators = &state.cfg.validators;
+    let validator = match schema_set.as_deref() {
+        None | Some("") => validators[0].clone(),
+        Some(id) => match validators.iter().find(|v| v.info().id == id) {
+            Some(v) => v.clone(),
+            None => return bad_request(format!("no schema set `{id}` in this console")),
+        },
+    };
     // Parsing and schema validation are CPU work: off the async workers.
     let judged = tokio::task::spawn_blocking(move || {
         let results: Vec<(FileResult, Option<String>)> = docs

@@ -22,9 +22,10 @@ pub struct Args {
     /// The folder `eioa run` and `eioa connect` write reports into.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
-    /// Schema set for the Validate page: `eioa-v1` (embedded), an imported id, or a directory.
-    #[arg(long, value_name = "ID|DIR")]
-    schema_set: Option<String>,
+    /// Schema sets the Validate page offers (the first is the default): `eioa-v1` (embedded),
+    /// imported ids or directories, comma-separated. Default: $EIOA_SCHEMA_DIR or eioa-v1.
+    #[arg(long, value_name = "ID|DIR", value_delimiter = ',')]
+    schema_set: Vec<String>,
     /// Documents larger than this many bytes are not parsed.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     max_bytes: usize,
@@ -37,13 +38,18 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.max_bytes == 0 {
         return Err(ExpectedError::Usage("--max-bytes must be positive".into()).into());
     }
-    let validator = common::validator(
-        args.schema_set.as_deref(),
-        ValidatorOptions {
-            max_bytes: args.max_bytes,
-            today: None,
-        },
-    )?;
+    let opts = ValidatorOptions {
+        max_bytes: args.max_bytes,
+        today: None,
+    };
+    let validators = if args.schema_set.is_empty() {
+        vec![Arc::new(common::validator(None, opts.clone())?)]
+    } else {
+        args.schema_set
+            .iter()
+            .map(|s| common::validator(Some(s), opts.clone()).map(Arc::new))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
     let token = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty());
     let cfg = eioa_console::ConsoleConfig {
         listen: args.listen,
@@ -51,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         reports: args.reports,
         allow_remote: args.allow_remote,
         token: token.clone(),
-        validator: Arc::new(validator),
+        validators,
     };
     eioa_console::check(&cfg).map_err(|e| ExpectedError::Usage(e.to_string()))?;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -325,3 +325,46 @@ async fn a_request_to_the_stand_in_is_listed_and_opens_redacted() {
     c.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_schema_set_is_chosen_per_request_among_those_the_console_offers() {
+    let reports = tempfile::tempdir().unwrap();
+    let draft =
+        eioa_validate::SchemaSet::from_dir(&root().join("fixtures/schema-sets/eioa-v2-draft"))
+            .unwrap();
+    let draft_id = draft.id.clone();
+    let mut cfg = config(None, reports.path());
+    cfg.validators.push(std::sync::Arc::new(
+        eioa_validate::Validator::new(draft, eioa_validate::ValidatorOptions::default()).unwrap(),
+    ));
+    let c = eioa_console::Console::start(cfg).await.unwrap();
+    let page = get(c.url()).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("<option value=\"{draft_id}\">")),
+        "{page}"
+    );
+
+    let form = |set: &str| {
+        Form::new()
+            .text("schema_set", set.to_string())
+            .part("file", file("corrected.xml", faq_corrected()))
+    };
+    let (status, a) = validate(&c, form(&draft_id)).await;
+    assert_eq!(status, 200, "{a}");
+    assert!(
+        a["schema_set"].as_str().unwrap().starts_with(&draft_id),
+        "{a}"
+    );
+    let json: Value = serde_json::from_str(a["json"].as_str().unwrap()).unwrap();
+    assert!(json.to_string().contains(&draft_id));
+    let (status, a) = validate(&c, form("eioa-v1")).await;
+    assert_eq!(status, 200, "{a}");
+    assert!(
+        a["schema_set"].as_str().unwrap().starts_with("eioa-v1"),
+        "{a}"
+    );
+    let (status, a) = validate(&c, form("no-such-set")).await;
+    assert_eq!(status, 400);
+    assert!(a["error"].as_str().unwrap().contains("no-such-set"));
+    c.shutdown().await;
+}

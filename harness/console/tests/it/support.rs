@@ -33,7 +33,7 @@ pub fn config(data_dir: Option<&Path>, reports: &Path) -> ConsoleConfig {
         reports: reports.to_path_buf(),
         allow_remote: false,
         token: None,
-        validator: validator(),
+        validators: vec![validator()],
     }
 }
 
