@@ -101,7 +101,7 @@ pub struct Evidence {
 #[non_exhaustive]
 pub enum EvidenceError {
     /// A file could not be read or written.
-    #[error("{what} {}", path.display())]
+    #[error("{what} {}", terminal_safe(&path.display().to_string()))]
     Io {
         /// `read`, `write`…
         what: &'static str,
