@@ -43,6 +43,8 @@ pub enum FixtureError {
     Unusable(String),
     #[error("failed to build the request")]
     Build(#[source] crate::kit::KitError),
+    #[error(transparent)]
+    Refused(#[from] crate::gate::SendRefused),
 }
 
 impl FixtureError {
@@ -507,7 +509,9 @@ pub fn request_of(f: &Fixture, kit: &Kit) -> Result<Vec<u8>, FixtureError> {
     Ok(req.to_xml())
 }
 
-/// Sends `f` again to `target` and compares with what was recorded.
+/// Sends `f` again to `target` and compares with what was recorded. Refuses (before
+/// any connection) what [`crate::gate::check`] does not let through: FK's hosts get a
+/// pseudonymised fixture of a connection-suite scenario only.
 pub async fn replay(
     f: &Fixture,
     kit: &Kit,
@@ -515,6 +519,7 @@ pub async fn replay(
     target: &Target,
     validator: &Validator,
 ) -> Result<Replay, FixtureError> {
+    crate::gate::check(target, crate::gate::Outgoing::Fixture(f))?;
     let body = request_of(f, kit)?;
     let observed = match client.post_soap(target, &f.meta.soap_action, body).await {
         Ok(ex) => crate::observe(&ex.response_body, ex.status, validator),

@@ -8,6 +8,7 @@
 
 pub mod derive;
 pub mod fixture;
+pub mod gate;
 mod judge;
 mod kit;
 pub mod pseudo;
@@ -49,7 +50,8 @@ impl Default for RunOptions {
     }
 }
 
-/// Runs `scenarios` against `target`, one exchange at a time, in order.
+/// Runs `scenarios` against `target`, one exchange at a time, in order. Refuses (before
+/// any connection) what [`gate::check`] does not let through.
 pub async fn run(
     scenarios: &[Scenario],
     kit: &Kit,
@@ -58,7 +60,8 @@ pub async fn run(
     validator: &Arc<Validator>,
     opts: RunOptions,
     mut progress: impl FnMut(&ExchangeOutcome),
-) -> RunSummary {
+) -> Result<RunSummary, gate::SendRefused> {
+    gate::check(target, gate::Outgoing::Scenarios(scenarios))?;
     let started_at = time::OffsetDateTime::now_utc();
     let t0 = Instant::now();
     let mut outcomes = Vec::new();
@@ -101,7 +104,7 @@ pub async fn run(
             outcomes.push(o);
         }
     }
-    RunSummary {
+    Ok(RunSummary {
         run_id: uuid::Uuid::new_v4().to_string(),
         tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
         target: target.to_string(),
@@ -109,7 +112,7 @@ pub async fn run(
         started_at,
         elapsed_ms: t0.elapsed().as_secs_f64() * 1000.0,
         outcomes,
-    }
+    })
 }
 
 /// Reads FK's answer: tx-id, fault kind and message, and whether the envelope

@@ -2,7 +2,9 @@
 //! fixture add`) again and says FIXED, PASSES, STILL FAILING or CHANGED (with a diff);
 //! an id with no fixture is looked up in the run reports, shown, and its scenario run
 //! again. A real FK target needs `--send`, and production is refused: nothing reaches
-//! FK again without the user asking.
+//! FK again without the user asking. FK's test host gets one pseudonymised fixture of
+//! a connection-suite scenario at most ([`eioa_runner::gate`], which
+//! `fixture::replay` applies again).
 
 use super::run::{execute, Connection};
 use crate::exit::{ExpectedError, Outcome};
@@ -97,6 +99,12 @@ fn replay_fixtures(args: &Args, dirs: &[PathBuf]) -> anyhow::Result<Outcome> {
                 "FK's test environment is for connection tests: replay one fixture at a time against it".into(),
             )
             .into());
+        }
+        // Refused before the identity is loaded or anything is sent.
+        let target = args.conn.target()?;
+        for f in &loaded {
+            eioa_runner::gate::check(&target, eioa_runner::gate::Outgoing::Fixture(f))
+                .map_err(|e| ExpectedError::Usage(e.to_string()))?;
         }
     }
     let validator = Arc::new(super::common::validator(

@@ -321,24 +321,16 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 /// FK's hosts only ever get the connection suite's scenarios: FK's test environment is for
-/// connection tests, not for performance, load or functional tests.
+/// connection tests, not for performance, load or functional tests. The policy is the
+/// runner's ([`eioa_runner::gate`], which `eioa_runner::run` applies again); asked here
+/// too so that a refusal comes before the stand-in or the identity is prepared.
 fn only_connection_tests_to_fk(conn: &Connection, scenarios: &[Scenario]) -> anyhow::Result<()> {
     if !conn.is_fk() {
         return Ok(());
     }
-    let allowed = eioa_runner::suite(SuiteName::Connection)
-        .map_err(|e| ExpectedError::Usage(e.to_string()))?;
-    match scenarios
-        .iter()
-        .find(|s| !allowed.iter().any(|a| a.id == s.id))
-    {
-        Some(s) => Err(ExpectedError::Usage(format!(
-            "scenario {} is not sent to {}: FK's test environment is for connection tests, not for performance, load or functional tests",
-            s.id, conn.target
-        ))
-        .into()),
-        None => Ok(()),
-    }
+    let target = conn.target()?;
+    eioa_runner::gate::check(&target, eioa_runner::gate::Outgoing::Scenarios(scenarios))
+        .map_err(|e| ExpectedError::Usage(e.to_string()).into())
 }
 
 /// Runs scenarios against the connection's target (starting the stand-in for `mock`).
@@ -398,7 +390,8 @@ pub fn execute(
                 }
             },
         )
-        .await;
+        .await
+        .map_err(|e| ExpectedError::Usage(e.to_string()))?;
         Ok(summary)
     })
 }

@@ -44,7 +44,8 @@ async fn a_failing_exchange_becomes_a_fixture_that_replays_still_failing_then_fi
         RunOptions { redact: false },
         |_| {},
     )
-    .await;
+    .await
+    .expect("the gate lets it through");
     let a01 = &summary.outcomes[0];
     assert_eq!(a01.judgement, Judgement::Failed);
     let reports = work.path().join("reports");
@@ -181,7 +182,8 @@ async fn a_fixture_keeps_the_soap_action_its_scenario_sent() {
         RunOptions { redact: false },
         |_| {},
     )
-    .await;
+    .await
+    .expect("the gate lets it through");
     let work = tempfile::tempdir().expect("temp dir");
     eioa_report::write::write_run(work.path(), &summary, false).expect("report");
     let actions: Vec<String> = summary
@@ -226,7 +228,8 @@ async fn every_row_of_the_full_suite_kept_as_a_fixture_replays_as_it_passed() {
         RunOptions { redact: false },
         |_| {},
     )
-    .await;
+    .await
+    .expect("the gate lets it through");
     assert!(summary.passed());
     let work = tempfile::tempdir().expect("temp dir");
     eioa_report::write::write_run(work.path(), &summary, false).expect("report");
@@ -257,4 +260,160 @@ async fn every_row_of_the_full_suite_kept_as_a_fixture_replays_as_it_passed() {
     }
     assert_eq!(summary.outcomes.len(), 35);
     assert_eq!(pseudonymised, 35 - 7, "all but the seven signature faults");
+}
+
+/// A local listener standing in for FK's test host (via `--resolve`) that only counts
+/// the connections it gets: the gate must refuse before any.
+struct Listener {
+    port: u16,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Listener {
+    async fn start() -> Self {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = seen.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((tcp, _)) = l.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(tcp);
+            }
+        });
+        Listener { port, seen, task }
+    }
+
+    fn connections(&self) -> usize {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A target naming `host` whose connections go to this listener, and its client.
+    fn fk(&self, kit: &Kit, host: &str) -> (Target, Client) {
+        let url = format!(
+            "https://{host}:{}/shs2/FK.EIOA.AnmalanArbetsgivare.ext",
+            self.port
+        );
+        let client = Client::new(ClientConfig {
+            extra_roots: vec![kit.pki.ca_cert_der().to_vec().into()],
+            use_system_roots: false,
+            connect_timeout: std::time::Duration::from_secs(2),
+            total_timeout: std::time::Duration::from_secs(3),
+            resolve: vec![
+                eioa_client::Resolve::parse(&format!("{host}:{}:127.0.0.1", self.port))
+                    .expect("resolve"),
+            ],
+            ..ClientConfig::default()
+        })
+        .expect("client");
+        (Target::Url(Url::parse(&url).expect("url")), client)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn committed_fixture() -> fixture::Fixture {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tx");
+    let dir = fixture::find_all(&root).expect("fixtures/tx")[0].clone();
+    fixture::read(&dir).expect("fixture")
+}
+
+/// Regression: `eioa replay --send` against FK's test host sent any fixture (of any
+/// scenario, not pseudonymised, byte for byte) straight through `post_soap`, past the
+/// connection-suite-only check of `eioa run`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixture_replay_to_fks_hosts_is_refused_before_any_connection() {
+    use eioa_runner::gate::SendRefused;
+    let kit = kit();
+    let listener = Listener::start().await;
+    let (test_host, client) = listener.fk(&kit, "shsext.forsakringskassan.se");
+    let base = committed_fixture();
+
+    // A scenario outside the connection suite.
+    let mut f = base.clone();
+    f.meta.scenario = Some("A01".into());
+    let e = fixture::replay(&f, &kit, &client, &test_host, &validator())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            fixture::FixtureError::Refused(SendRefused::FixtureNotConnectionTest { .. })
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("connection tests"), "{e}");
+
+    // No scenario recorded at all.
+    f.meta.scenario = None;
+    let e = fixture::replay(&f, &kit, &client, &test_host, &validator())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            fixture::FixtureError::Refused(SendRefused::FixtureNotConnectionTest { .. })
+        ),
+        "{e:?}"
+    );
+
+    // The connection test's scenario, but kept as recorded.
+    let mut f = base.clone();
+    f.meta.scenario = Some("C01".into());
+    f.meta.pseudonymised = false;
+    let e = fixture::replay(&f, &kit, &client, &test_host, &validator())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            fixture::FixtureError::Refused(SendRefused::FixtureNotPseudonymised { .. })
+        ),
+        "{e:?}"
+    );
+
+    // Production never gets a fixture, even the connection test's, pseudonymised.
+    let (prod_host, prod_client) = listener.fk(&kit, "shs.forsakringskassan.se");
+    f.meta.pseudonymised = true;
+    let e = fixture::replay(&f, &kit, &prod_client, &prod_host, &validator())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            fixture::FixtureError::Refused(SendRefused::FixtureToProduction { .. })
+        ),
+        "{e:?}"
+    );
+
+    // Scenarios through `run` pass the same gate.
+    let e = eioa_runner::run(
+        &scenarios(&["A01"]),
+        &kit,
+        &client,
+        &test_host,
+        &validator(),
+        RunOptions::default(),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, SendRefused::NotConnectionTest { .. }), "{e:?}");
+
+    assert_eq!(listener.connections(), 0, "FK's host was contacted");
+
+    // What the gate lets through: a pseudonymised fixture of the connection test.
+    eioa_runner::gate::check(&test_host, eioa_runner::gate::Outgoing::Fixture(&f))
+        .expect("a pseudonymised connection-test fixture may go to FK's test host");
+    let c01 = eioa_runner::suite(eioa_runner::SuiteName::Connection).expect("suite");
+    eioa_runner::gate::check(&test_host, eioa_runner::gate::Outgoing::Scenarios(&c01))
+        .expect("the connection suite may go to FK's test host");
 }

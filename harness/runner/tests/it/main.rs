@@ -146,6 +146,7 @@ async fn run(kit: &Kit, scenarios: &[Scenario], client: &Client, target: &Target
         |_| {},
     )
     .await
+    .expect("the gate lets it through")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
