@@ -375,3 +375,38 @@ async fn every_page_labels_its_controls_and_validate_works_from_the_keyboard() {
     browser.close().await;
     console.shutdown().await;
 }
+
+#[tokio::test]
+async fn dropping_two_files_on_the_page_shows_both_documents() {
+    let reports = tempfile::tempdir().unwrap();
+    let console = console(None, reports.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}validate", console.url())).await.unwrap();
+    // WebDriver cannot drag from the desktop: the drop event a browser fires then is made
+    // here, carrying the files' bytes.
+    let as_printed = String::from_utf8(faq_as_printed()).unwrap();
+    let corrected = String::from_utf8(faq_corrected()).unwrap();
+    c.execute(
+        r#"
+        const dt = new DataTransfer();
+        dt.items.add(new File([arguments[0]], "as-printed.xml", { type: "application/xml" }));
+        dt.items.add(new File([arguments[1]], "corrected.xml", { type: "application/xml" }));
+        const drop = document.getElementById("drop");
+        drop.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        drop.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        "#,
+        vec![as_printed.into(), corrected.into()],
+    )
+    .await
+    .unwrap();
+    assert_placeholder_on_line_5(c).await;
+    let second = shown(c, "#doc-1", Duration::from_secs(5))
+        .await
+        .expect("the second document is shown");
+    assert!(second.starts_with("corrected.xml — valid"), "{second}");
+    let first = shown(c, "#doc-0", Duration::from_secs(5)).await.unwrap();
+    assert!(first.starts_with("as-printed.xml — INVALID"), "{first}");
+    browser.close().await;
+    console.shutdown().await;
+}
