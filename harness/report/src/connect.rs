@@ -312,7 +312,7 @@ const EN: Texts = Texts {
     response: "Response",
     redacted: "redacted: identity numbers masked, names shortened to initials, signatures elided",
     unredacted: "NOT redacted: contains personal data as sent",
-    evidence_note: "The files of this report are listed with their SHA-256 in evidence.json beside it, signed with the client key that made the connection. Check that nothing was edited with: eioa evidence verify DIRECTORY",
+    evidence_note: "The files of this report are listed with their SHA-256 in evidence.json beside it, signed with the client key that made the connection. Check that nothing was edited, and who signed it, with: eioa evidence verify DIRECTORY --fingerprint SHA256 (the client certificate's SHA-256 above) or --ca CA.pem (the authority that issued it)",
     certificate: "Certificate",
     leaf: "leaf",
 };
@@ -374,7 +374,7 @@ const SV: Texts = Texts {
     response: "Svar",
     redacted: "maskerad: personnummer maskerade, namn förkortade till initialer, signaturer utelämnade",
     unredacted: "INTE maskerad: innehåller personuppgifter så som de skickades",
-    evidence_note: "Rapportens filer finns med sina SHA-256 i evidence.json bredvid den, signerad med klientnyckeln som gjorde anslutningen. Kontrollera att inget har ändrats med: eioa evidence verify KATALOG",
+    evidence_note: "Rapportens filer finns med sina SHA-256 i evidence.json bredvid den, signerad med klientnyckeln som gjorde anslutningen. Kontrollera att inget har ändrats, och vem som signerade, med: eioa evidence verify KATALOG --fingerprint SHA256 (klientcertifikatets SHA-256 ovan) eller --ca CA.pem (utfärdaren)",
     certificate: "Certifikat",
     leaf: "slutcertifikat",
 };

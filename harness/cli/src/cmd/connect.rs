@@ -111,10 +111,16 @@ pub fn run_test(
         .map_err(|e| ExpectedError::Io(format!("{:#}", anyhow::Error::new(e))))?;
     eprintln!("report:  {}", dir.join("report.html").display());
     match &written.evidence {
+        // The fingerprint names the certificate FK saw, so the reader of the report
+        // can check who signed it (without it, verify says the signer is unknown).
         Some(ev) => eprintln!(
-            "evidence: {} (check with `eioa evidence verify {}`)",
+            "evidence: {} (check with `eioa evidence verify {}{}`)",
             ev.display(),
-            dir.display()
+            dir.display(),
+            signer
+                .as_ref()
+                .map(|i| format!(" --fingerprint {}", i.cert_sha256()))
+                .unwrap_or_default()
         ),
         None => eprintln!("evidence: none (no client identity could be loaded to sign it)"),
     }
