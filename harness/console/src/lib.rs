@@ -72,6 +72,9 @@ pub(crate) struct AppState {
     pub cfg: ConsoleConfig,
     /// The port actually bound (for the Host check).
     pub port: u16,
+    /// Validations running at once: one per core, the rest wait (CPU and memory stay
+    /// bounded however many pages post at the same time).
+    pub validations: tokio::sync::Semaphore,
 }
 
 /// A running console.
@@ -96,9 +99,11 @@ impl Console {
             addr: cfg.listen,
             source,
         })?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let state = Arc::new(AppState {
             cfg,
             port: addr.port(),
+            validations: tokio::sync::Semaphore::new(cores),
         });
         let app = router(state);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

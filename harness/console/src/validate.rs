@@ -141,6 +141,9 @@ pub async fn handle(State(state): State<Arc<AppState>>, mut form: Multipart) -> 
             None => return bad_request(format!("no schema set `{id}` in this console")),
         },
     };
+    let Ok(_permit) = state.validations.acquire().await else {
+        return bad_request("the console is stopping");
+    };
     // Parsing and schema validation are CPU work: off the async workers.
     let judged = tokio::task::spawn_blocking(move || {
         let results: Vec<(FileResult, Option<String>)> = docs
