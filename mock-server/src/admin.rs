@@ -7,6 +7,11 @@
 //! Routes: `POST /session/start` (JSON [`StartRequest`]), `GET /session/status` (the
 //! running session judged now, JSON `SessionReport`), `POST /session/end`. Errors are
 //! `{"error": "…"}` with 400, 401, 404 or 409.
+//!
+//! When started with the server's fault injector ([`start_with_faults`]) it also
+//! serves `GET /faults` (the settings in force, JSON [`FaultConfig`]) and `PUT
+//! /faults` (new settings, validated first: 400 with the reason when refused);
+//! without one these answer 404.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -23,6 +28,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::faults::{FaultConfig, Injector};
 use crate::journal::{read_journal, Record};
 
 /// The token file in the data directory.
@@ -73,6 +79,7 @@ struct State {
     token: String,
     schemas: SchemaSet,
     store: Mutex<()>,
+    faults: Option<Arc<Injector>>,
 }
 
 /// How long the admin interface waits on a client. Any local process can connect,
@@ -108,6 +115,16 @@ pub fn start_with(
     schemas: SchemaSet,
     timeouts: AdminTimeouts,
 ) -> std::io::Result<SocketAddr> {
+    start_with_faults(data_dir, schemas, timeouts, None)
+}
+
+/// [`start_with`], also serving `/faults` for the given injector when there is one.
+pub fn start_with_faults(
+    data_dir: &Path,
+    schemas: SchemaSet,
+    timeouts: AdminTimeouts,
+    faults: Option<Arc<Injector>>,
+) -> std::io::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -121,6 +138,7 @@ pub fn start_with(
         token,
         schemas,
         store: Mutex::new(()),
+        faults,
     });
     let listener = tokio::net::TcpListener::from_std(listener)?;
     tokio::spawn(async move {
@@ -295,9 +313,47 @@ async fn route(state: &State, req: Request<hyper::body::Incoming>) -> Response<F
                 Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
             }
         }
+        (Method::GET, "/faults") => match &state.faults {
+            Some(f) => json(
+                StatusCode::OK,
+                serde_json::to_string(&f.config()).unwrap_or_default(),
+            ),
+            None => error(StatusCode::NOT_FOUND, FAULTS_UNAVAILABLE),
+        },
+        (Method::PUT, "/faults") => {
+            let Some(f) = &state.faults else {
+                return error(StatusCode::NOT_FOUND, FAULTS_UNAVAILABLE);
+            };
+            let cfg: FaultConfig = match serde_json::from_slice(&body) {
+                Ok(c) => c,
+                Err(e) => {
+                    return error(StatusCode::BAD_REQUEST, format!("bad fault settings: {e}"))
+                }
+            };
+            match f.set(cfg) {
+                Ok(()) => {
+                    let now = f.config();
+                    if now.is_active() {
+                        eprintln!(
+                            "eioa-mock-server: fault injection switched ON (seed {})",
+                            now.seed
+                        );
+                    } else {
+                        eprintln!("eioa-mock-server: fault injection switched off");
+                    }
+                    json(
+                        StatusCode::OK,
+                        serde_json::to_string(&now).unwrap_or_default(),
+                    )
+                }
+                Err(e) => error(StatusCode::BAD_REQUEST, error_chain(&e)),
+            }
+        }
         _ => error(StatusCode::NOT_FOUND, "no such admin route"),
     }
 }
+
+const FAULTS_UNAVAILABLE: &str = "fault control unavailable";
 
 fn status(dir: &Path, schemas: &SchemaSet) -> Result<String, (StatusCode, String)> {
     let refused = |e: StoreError| (code_of(&e), error_chain(&e));
@@ -368,6 +424,42 @@ pub async fn call(
     )
     .await
     .map_err(|_| io(std::io::ErrorKind::TimedOut.into()))?
+}
+
+/// Why reading or switching the fault settings failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultsError {
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// The admin interface answered with an error (`status`, its message).
+    #[error("the admin interface refused ({status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("the admin interface answered fault settings that cannot be read")]
+    BadAnswer(#[source] serde_json::Error),
+}
+
+/// The fault settings in force in the stand-in whose data directory is `data_dir`.
+pub async fn get_faults(data_dir: &Path) -> Result<FaultConfig, FaultsError> {
+    faults_answer(call(data_dir, "GET", "/faults", None).await?)
+}
+
+/// Switches the fault settings of the stand-in whose data directory is
+/// `data_dir`; returns the settings now in force.
+pub async fn set_faults(data_dir: &Path, cfg: &FaultConfig) -> Result<FaultConfig, FaultsError> {
+    let body = serde_json::to_string(cfg).map_err(FaultsError::BadAnswer)?;
+    faults_answer(call(data_dir, "PUT", "/faults", Some(&body)).await?)
+}
+
+fn faults_answer((status, body): (u16, String)) -> Result<FaultConfig, FaultsError> {
+    if status != 200 {
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error")?.as_str().map(str::to_string))
+            .unwrap_or(body);
+        return Err(FaultsError::Refused { status, message });
+    }
+    serde_json::from_str(&body).map_err(FaultsError::BadAnswer)
 }
 
 /// How long a call of the admin interface may take (judging a long session included).

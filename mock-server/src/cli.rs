@@ -286,7 +286,12 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let schemas = cfg.fk.validator.schema_set().clone();
     let stats = crate::server::run_until_signal(cfg, |s: &RunningServer| {
         eprintln!("eioa-mock-server: listening on {}", s.url());
-        match crate::admin::start(&s.journal_dir(), schemas) {
+        match crate::admin::start_with_faults(
+            &s.journal_dir(),
+            schemas,
+            crate::admin::AdminTimeouts::default(),
+            Some(s.faults()),
+        ) {
             Ok(a) => eprintln!(
                 "eioa-mock-server: sessions     admin on http://{a} (eioa session start NAME)"
             ),

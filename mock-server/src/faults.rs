@@ -5,6 +5,7 @@
 //! sends requests one after another sees the same faults in every run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
@@ -272,9 +273,13 @@ pub struct RequestPlan {
 }
 
 /// Draws fault decisions.
+///
+/// The settings can be replaced while the server runs ([`Injector::set`]); the
+/// request and connection ordinals keep counting, so the draws stay a function
+/// of (seed, ordinal) and a run that changes nothing sees the same faults.
 #[derive(Debug)]
 pub struct Injector {
-    cfg: FaultConfig,
+    cfg: RwLock<FaultConfig>,
     requests: AtomicU64,
     connections: AtomicU64,
 }
@@ -282,27 +287,43 @@ pub struct Injector {
 impl Injector {
     pub fn new(cfg: FaultConfig) -> Injector {
         Injector {
-            cfg,
+            cfg: RwLock::new(cfg),
             requests: AtomicU64::new(0),
             connections: AtomicU64::new(0),
         }
     }
 
-    pub fn config(&self) -> &FaultConfig {
-        &self.cfg
+    /// The settings in force now.
+    pub fn config(&self) -> FaultConfig {
+        self.read().clone()
     }
 
-    fn rng(&self, stream: u64, n: u64) -> ChaCha8Rng {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed);
+    /// Replaces the settings for the requests and connections that follow;
+    /// invalid settings are refused and the old ones stay.
+    pub fn set(&self, cfg: FaultConfig) -> Result<(), FaultConfigError> {
+        cfg.validate()?;
+        // A panic while holding the lock cannot leave a half-written config
+        // (the write is one assignment), so a poisoned lock is still usable.
+        *self.cfg.write().unwrap_or_else(|e| e.into_inner()) = cfg;
+        Ok(())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, FaultConfig> {
+        self.cfg.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rng(seed: u64, stream: u64, n: u64) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream((stream << 60) | (n & ((1 << 60) - 1)));
         rng
     }
 
     /// The plan for the next request.
     pub fn next_request(&self) -> RequestPlan {
+        let cfg = self.read();
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut rng = self.rng(1, n);
-        let latency = match self.cfg.latency {
+        let mut rng = Self::rng(cfg.seed, 1, n);
+        let latency = match cfg.latency {
             Latency::None => Duration::ZERO,
             Latency::Fixed { ms } => Duration::from_millis(ms),
             Latency::Uniform { min_ms, max_ms } => {
@@ -319,7 +340,7 @@ impl Injector {
         let u: f64 = rng.gen();
         let mut acc = 0.0;
         let mut fault = None;
-        for (f, _, share) in self.cfg.request_shares() {
+        for (f, _, share) in cfg.request_shares() {
             acc += share;
             if share > 0.0 && u < acc {
                 fault = Some(f);
@@ -331,13 +352,14 @@ impl Injector {
 
     /// The fault, if any, for the next accepted connection.
     pub fn next_connection(&self) -> Option<ConnectionFault> {
-        if self.cfg.connection_shares().iter().all(|s| s.2 <= 0.0) {
+        let cfg = self.read();
+        if cfg.connection_shares().iter().all(|s| s.2 <= 0.0) {
             return None;
         }
         let n = self.connections.fetch_add(1, Ordering::Relaxed);
-        let u: f64 = self.rng(2, n).gen();
+        let u: f64 = Self::rng(cfg.seed, 2, n).gen();
         let mut acc = 0.0;
-        for (f, _, share) in self.cfg.connection_shares() {
+        for (f, _, share) in cfg.connection_shares() {
             acc += share;
             if share > 0.0 && u < acc {
                 return Some(f);
@@ -348,7 +370,7 @@ impl Injector {
 
     /// How long a "no answer" fault holds.
     pub fn no_answer_hold(&self) -> Duration {
-        Duration::from_millis(self.cfg.no_answer_hold_ms).min(MAX_NO_ANSWER)
+        Duration::from_millis(self.read().no_answer_hold_ms).min(MAX_NO_ANSWER)
     }
 }
 
@@ -387,7 +409,7 @@ mod tests {
         );
         let other = Injector::new(FaultConfig {
             seed: 8,
-            ..a.config().clone()
+            ..a.config()
         });
         let po: Vec<_> = (0..1000).map(|_| other.next_request()).collect();
         assert_ne!(pa, po);
@@ -403,6 +425,31 @@ mod tests {
                 fault: None
             }));
         assert_eq!(i.next_connection(), None);
+    }
+
+    #[test]
+    fn settings_switch_at_run_time_and_bad_ones_are_refused() {
+        let i = Injector::new(FaultConfig::default());
+        assert_eq!(i.next_request().fault, None);
+        i.set(FaultConfig {
+            xml_validation_error: 1.0,
+            ..FaultConfig::default()
+        })
+        .unwrap();
+        assert_eq!(
+            i.next_request().fault,
+            Some(RequestFault::XmlValidationError)
+        );
+        let err = i
+            .set(FaultConfig {
+                http_500: 1.5,
+                ..FaultConfig::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("http_500"), "{err}");
+        assert_eq!(i.config().xml_validation_error, 1.0);
+        i.set(FaultConfig::default()).unwrap();
+        assert_eq!(i.next_request().fault, None);
     }
 
     #[test]

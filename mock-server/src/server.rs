@@ -178,7 +178,7 @@ struct State {
     hosts: HostNames,
     pose_as: Option<FkHost>,
     journal: Arc<Journal>,
-    injector: Injector,
+    injector: Arc<Injector>,
     pacer: Pacer,
     limits: Limits,
     shutdown: watch::Receiver<bool>,
@@ -325,7 +325,7 @@ impl MockServer {
             hosts,
             pose_as: cfg.pose_as,
             journal,
-            injector: Injector::new(cfg.faults),
+            injector: Arc::new(Injector::new(cfg.faults)),
             pacer: Pacer::new(cfg.pacing),
             limits: cfg.limits,
             shutdown: shutdown_rx.clone(),
@@ -368,6 +368,12 @@ impl RunningServer {
     /// listen address); a served WSDL names one of them.
     pub fn host_names(&self) -> &[String] {
         self.state.hosts.names()
+    }
+
+    /// The fault injector; its settings can be switched while the server runs
+    /// (the admin interface's `/faults`).
+    pub fn faults(&self) -> Arc<Injector> {
+        self.state.injector.clone()
     }
 
     pub fn journal_dir(&self) -> PathBuf {
