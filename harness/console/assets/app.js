@@ -148,6 +148,84 @@ function setupStandin() {
   es.addEventListener("records", (e) => { live.textContent = L.live; add(JSON.parse(e.data)); });
   es.addEventListener("journal-error", (e) => { live.textContent = L.offline + " (" + e.data + ")"; });
   es.onerror = () => { live.textContent = L.offline; };
+  setupFaults();
+}
+
+// ---- Stand-in: fault injection ----
+// The settings the page does not show (seed, hold time, TLS faults, a fixed or
+// uniform latency) are kept as read from the stand-in.
+function setupFaults() {
+  const form = $("#faults-form"), state = $("#faults-state"), latency = $("#fault-latency");
+  const inputs = Array.from(form.querySelectorAll("input[data-share]"));
+  let current = null;
+
+  function describe(cfg, active) {
+    if (!active) return L["faults-off"];
+    const on = inputs.filter((i) => cfg[i.dataset.share] > 0)
+      .map((i) => `${form.querySelector(`label[for='${i.id}']`).textContent} ${cfg[i.dataset.share]}`);
+    for (const k of ["tls_alert", "tls_close_after_handshake"]) if (cfg[k] > 0) on.push(`${k} ${cfg[k]}`);
+    if (cfg.latency.kind !== "none") on.push(`${L.latency} ${cfg.latency.kind}`);
+    return `${L["faults-on"]}: ${on.join(", ")}`;
+  }
+
+  function show(a) {
+    current = a.config;
+    for (const i of inputs) i.value = String(current[i.dataset.share]);
+    const keep = latency.querySelector("option[value='keep']");
+    keep.hidden = ["none", "fk-like"].includes(current.latency.kind);
+    latency.value = keep.hidden ? current.latency.kind : "keep";
+    form.hidden = false;
+    form.dataset.active = a.active ? "on" : "off";
+    return describe(current, a.active);
+  }
+
+  async function load() {
+    let resp;
+    try { resp = await fetch("/api/faults"); }
+    catch (e) { state.textContent = L.failed + ": " + e; setTimeout(load, 3000); return; }
+    if (!resp.ok) {
+      const why = await errorOf(resp);
+      form.hidden = true;
+      state.textContent = resp.status === 503 ? `${L["faults-unavailable"]} (${why})` : why;
+      // The stand-in may be started later.
+      setTimeout(load, 3000);
+      return;
+    }
+    state.textContent = show(await resp.json());
+  }
+
+  async function apply(cfg) {
+    let resp;
+    try {
+      resp = await fetch("/api/faults", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(cfg) });
+    } catch (e) { state.textContent = L.failed + ": " + e; return; }
+    if (!resp.ok) {
+      state.textContent = `${L["faults-refused"]}: ${await errorOf(resp)}`;
+      if (resp.status === 503) { form.hidden = true; setTimeout(load, 3000); }
+      return;
+    }
+    state.textContent = `${L["faults-applied"]} ${show(await resp.json())}`;
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const cfg = Object.assign({}, current);
+    for (const i of inputs) cfg[i.dataset.share] = i.value.trim() === "" ? NaN : Number(i.value);
+    const bad = inputs.find((i) => !(cfg[i.dataset.share] >= 0 && cfg[i.dataset.share] <= 1));
+    if (bad) {
+      state.textContent = `${L["faults-refused"]}: ${form.querySelector(`label[for='${bad.id}']`).textContent} 0–1`;
+      bad.focus();
+      return;
+    }
+    if (latency.value !== "keep") cfg.latency = { kind: latency.value };
+    apply(cfg);
+  });
+  $("#faults-off").addEventListener("click", () => {
+    const cfg = Object.assign({}, current, { latency: { kind: "none" }, tls_alert: 0, tls_close_after_handshake: 0 });
+    for (const i of inputs) cfg[i.dataset.share] = 0;
+    apply(cfg);
+  });
+  load();
 }
 
 // ---- Session ----

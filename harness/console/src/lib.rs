@@ -3,7 +3,8 @@
 //! validation is [`eioa_validate`] with the renderers of [`eioa_report::validation`], the
 //! stand-in's journal is [`eioa_mock_server::journal`] shown through
 //! [`eioa_mock_server::txview`] (redacted), sessions are judged by the stand-in's admin
-//! interface (`eioa-session`), and reports are the files `eioa run` and `eioa connect`
+//! interface (`eioa-session`), fault injection is switched through that same
+//! interface, and reports are the files `eioa run` and `eioa connect`
 //! wrote, served read-only.
 //!
 //! It listens on loopback only unless told otherwise, and then only with a token. Every
@@ -21,6 +22,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use eioa_validate::Validator;
 
+mod faults;
 mod i18n;
 mod pages;
 mod reports;
@@ -170,6 +172,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/api/journal", get(standin::list))
         .route("/api/journal/events", get(standin::events))
         .route("/api/journal/{seq}", get(standin::detail))
+        .route("/api/faults", get(faults::get).put(faults::put))
         .route("/api/session", get(session::status))
         .route("/session/report", get(session::report))
         .route("/api/reports", get(reports::list))

@@ -368,3 +368,65 @@ async fn the_schema_set_is_chosen_per_request_among_those_the_console_offers() {
     assert!(a["error"].as_str().unwrap().contains("no-such-set"));
     c.shutdown().await;
 }
+
+/// The fault panel's routes pass the stand-in's answers on: its reason for refused
+/// settings, and "not running" when there is no stand-in.
+#[tokio::test]
+async fn fault_settings_go_through_the_stand_ins_admin_interface() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let server = stand_in(&data).await;
+    eioa_mock_server::admin::start_with_faults(
+        &data,
+        validator().schema_set().clone(),
+        eioa_mock_server::admin::AdminTimeouts::default(),
+        Some(server.faults()),
+    )
+    .unwrap();
+    let c = console(Some(&data), t.path()).await;
+    let url = format!("{}api/faults", c.url());
+    let put = |body: &'static str| {
+        http()
+            .put(&url)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let now: Value = get(url.clone()).await.json().await.unwrap();
+    assert_eq!(now["active"], false);
+    assert_eq!(now["config"]["xml_validation_error"], 0.0);
+
+    let r = put(r#"{"http_503":1.5}"#).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"].as_str().unwrap().contains("between 0 and 1"),
+        "{e}"
+    );
+    let r = put("not json").await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    let r = put(r#"{"http_503":0.25,"latency":{"kind":"fk-like"}}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["active"], true);
+    assert_eq!(server.faults().config().http_503, 0.25);
+
+    // No stand-in behind the data directory: 503 and why.
+    let idle = console(Some(&t.path().join("none")), t.path()).await;
+    let r = get(format!("{}api/faults", idle.url())).await;
+    assert_eq!(r.status(), 503);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("is the stand-in running"),
+        "{e}"
+    );
+    idle.shutdown().await;
+    c.shutdown().await;
+    server.shutdown().await;
+}

@@ -186,6 +186,141 @@ async fn a_request_sent_to_the_stand_in_appears_in_the_live_journal() {
     server.shutdown().await;
 }
 
+/// The text of `#faults-state` once it contains `part`.
+async fn fault_state(c: &Client, part: &str) -> String {
+    let text = || async {
+        c.find(Locator::Id("faults-state"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    };
+    let got = eventually(Duration::from_secs(5), || async {
+        text().await.filter(|t| t.contains(part))
+    })
+    .await;
+    match got {
+        Some(t) => t,
+        None => panic!(
+            "the fault panel says `{part}`; it says `{}`",
+            text().await.unwrap_or_default()
+        ),
+    }
+}
+
+/// The outcome and tx-id cells of journal row `seq`, once it is shown.
+async fn journal_row(c: &Client, seq: u64) -> (String, String) {
+    let row = format!("#seq-{seq}");
+    shown(c, &row, Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| panic!("exchange {seq} appears in the live journal"));
+    let cell = |css: &'static str| {
+        let sel = format!("{row} {css}");
+        async move {
+            c.find(Locator::Css(&sel))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    (cell("td.outcome").await, cell("td.tx").await)
+}
+
+#[tokio::test]
+async fn a_fault_switched_on_from_the_page_reaches_the_next_request_and_all_off_ends_it() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let server = signing_stand_in(&data).await;
+    eioa_mock_server::admin::start_with_faults(
+        &data,
+        validator().schema_set().clone(),
+        eioa_mock_server::admin::AdminTimeouts::default(),
+        Some(server.faults()),
+    )
+    .unwrap();
+    let console = console(Some(&data), t.path()).await;
+    let browser = Browser::start().await.expect("headless Chromium starts");
+    let c = browser.client();
+    c.goto(&format!("{}standin", console.url())).await.unwrap();
+    shown(c, "#faults-form", Duration::from_secs(10))
+        .await
+        .expect("the fault panel shows its form");
+    fault_state(c, "Fault injection is off").await;
+
+    // Shares adding up to more than 1: the stand-in's reason is shown, nothing changes.
+    let xml = c
+        .find(Locator::Id("fault-xml_validation_error"))
+        .await
+        .unwrap();
+    let h500 = c.find(Locator::Id("fault-http_500")).await.unwrap();
+    xml.clear().await.unwrap();
+    xml.send_keys("1").await.unwrap();
+    h500.clear().await.unwrap();
+    h500.send_keys("0.5").await.unwrap();
+    c.find(Locator::Id("faults-apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let refused = fault_state(c, "Not applied").await;
+    assert!(refused.contains("add up to 1.5"), "{refused}");
+    assert_eq!(
+        server.faults().config(),
+        eioa_mock_server::faults::FaultConfig::default()
+    );
+
+    // Forced XmlValidationError on every request, applied with the keyboard (Enter
+    // in the field submits the form).
+    h500.clear().await.unwrap();
+    h500.send_keys("0\u{E007}").await.unwrap();
+    let on = fault_state(c, "Fault injection is ON").await;
+    assert!(on.contains("Forced XmlValidationError 1"), "{on}");
+    assert_eq!(send(&server, &signed_request(1)).await, 500);
+    let (outcome, tx) = journal_row(c, 1).await;
+    assert_eq!(outcome, "fault:forced-xml-validation-error");
+    assert_eq!(tx, "-");
+    browser
+        .save_screenshot(&screenshot("console-faults.png"))
+        .await
+        .unwrap();
+
+    // All off: FK answers again, with a tx-id.
+    c.find(Locator::Id("faults-off"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fault_state(c, "Fault injection is off").await;
+    assert_eq!(xml.prop("value").await.unwrap().as_deref(), Some("0"));
+    assert_eq!(send(&server, &signed_request(2)).await, 200);
+    let (outcome, tx) = journal_row(c, 2).await;
+    assert_eq!(outcome, "accepted");
+    assert_eq!(tx.len(), 36, "a tx-id: {tx}");
+
+    // A console whose stand-in is not running says so instead of showing the form.
+    let idle = crate::support::console(Some(&t.path().join("no-stand-in")), t.path()).await;
+    c.goto(&format!("{}standin?lang=sv", idle.url()))
+        .await
+        .unwrap();
+    fault_state(c, "testservern är inte igång").await;
+    assert!(!c
+        .find(Locator::Id("faults-form"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap());
+    browser.close().await;
+    idle.shutdown().await;
+    console.shutdown().await;
+    server.shutdown().await;
+}
+
 /// A checklist a plain request can satisfy: FK rejects a bare payload (no SOAP envelope).
 const CHECKLIST: &str = r#"
 id = "console-test"

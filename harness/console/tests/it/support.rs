@@ -129,3 +129,96 @@ pub fn http() -> reqwest::Client {
 pub async fn get(url: String) -> reqwest::Response {
     http().get(url).send().await.unwrap()
 }
+
+/// FK's clock for signed requests (signatures are made for it).
+pub const NOW: time::OffsetDateTime = time::macros::datetime!(2025-03-14 10:00 UTC);
+
+/// A fictitious signing PKI the stand-in of [`signing_stand_in`] trusts.
+pub fn sign_pki() -> &'static eioa_sign::TestPki {
+    static P: OnceLock<eioa_sign::TestPki> = OnceLock::new();
+    P.get_or_init(|| {
+        eioa_sign::TestPki::generate_valid(
+            NOW - time::Duration::days(365),
+            NOW + time::Duration::days(5 * 365),
+        )
+        .expect("signing pki")
+    })
+}
+
+/// Like [`stand_in`], but its FK trusts [`sign_pki`] at [`NOW`], so
+/// [`signed_request`] gets a tx-id.
+pub async fn signing_stand_in(data_dir: &Path) -> RunningServer {
+    let mut fk = eioa_fk::FkConfig::new(validator());
+    fk.now = Some(NOW);
+    fk.trust_anchors = vec![sign_pki().ca_cert_der().to_vec()];
+    let mut cfg = MockConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        Transport::PlainHttp,
+        fk,
+        data_dir,
+    );
+    cfg.pacing.min_interval = Duration::ZERO;
+    MockServer::start(cfg).await.expect("stand-in starts")
+}
+
+/// A valid, signed request body for notification `n` (fictitious people).
+pub fn signed_request(n: u16) -> Vec<u8> {
+    use eioa_model::ident::{orgnr, personnummer};
+    use eioa_model::soap::{Request, Signaturtyp, Underskrift};
+    use eioa_model::{
+        Anordnare, Anstallning, Arbetsgivare, Assistent, Bosatt, Notification, Person,
+    };
+    use time::macros::date;
+    let note = Notification {
+        id: format!("7d1e2f30-4a5b-4c6d-8e7f-{:012x}", 0x3000 + u64::from(n)),
+        person: Person {
+            personnummer: personnummer(date!(1958 - 06 - 03), 300 + n, false),
+            fornamn: "Tyra".into(),
+            efternamn: "Testberg".into(),
+        },
+        assistent: Assistent {
+            personnummer: personnummer(date!(1992 - 11 - 17), 400 + n, false),
+            fornamn: "Måns".into(),
+            efternamn: "Provsson".into(),
+            anstallningsdatum: "2025-02-01".into(),
+            narstaende: false,
+            bosatt: Bosatt::InnanforEes,
+            andring_galler_from: None,
+        },
+        arbetsgivare: Arbetsgivare::Anordnare(Anordnare {
+            namn: Some("Assistans Prov AB".into()),
+            organisationsnummer: orgnr("556000016"),
+            kontaktperson: Some("Kim Kontakt".into()),
+            telefonnummer: Some("0101234567".into()),
+            anstallning: Anstallning::AnstalldAvAnordnare,
+        }),
+        telefonnummer_anordnare: "0101234567".into(),
+    };
+    let payload = note.to_xml().into_bytes();
+    let lines = [eioa_sign::VisibleLine {
+        name: format!("{} {}", note.assistent.fornamn, note.assistent.efternamn),
+        personnummer: note.assistent.personnummer.clone(),
+    }];
+    let text = eioa_sign::visible_text(&lines, NOW);
+    let refs: [(&str, &[u8]); 1] = [(note.id.as_str(), payload.as_slice())];
+    let signed = eioa_sign::sign(
+        sign_pki(),
+        sign_pki().signer(),
+        &eioa_sign::SignInput {
+            notifications: &refs,
+            visible_text: &text,
+            when: NOW,
+        },
+    )
+    .expect("signing works");
+    Request {
+        payload,
+        underskrifter: vec![Underskrift {
+            signaturtyp: Signaturtyp::Anordnare,
+            signatur: signed.signature_xml,
+            ocspresponse: signed.ocsp_der,
+            signaturdatum: "2025-03-14".into(),
+        }],
+    }
+    .to_xml()
+}
