@@ -90,7 +90,12 @@ fn client_error_code(e: &anyhow::Error) -> u8 {
             | C::NoResponse { .. }
             | C::ResponseBody { .. },
         ) => 4,
-        Some(C::ServerCertificate { .. } | C::HandshakeAlert { .. } | C::TlsFailure { .. }) => 5,
+        Some(
+            C::ServerCertificate { .. }
+            | C::HandshakeAlert { .. }
+            | C::ClientCertificateMissing { .. }
+            | C::TlsFailure { .. },
+        ) => 5,
         _ => 2,
     }
 }

@@ -462,6 +462,26 @@ fn classify(
         }
     }
 
+    // No alert in the error, but the server asked for a certificate it did not get and
+    // then hung up: that is its refusal, whatever the HTTP stack calls the closed
+    // connection ("connection was not ready", "canceled").
+    if is_tls
+        && !err.is_timeout()
+        && seen.client_cert_requested
+        && seen.client_cert_sha256.is_none()
+    {
+        let delivery = if connect_phase {
+            Delivery::NotSent
+        } else {
+            Delivery::MaybeSent
+        };
+        finish(&mut exchange, rec, t0, delivery);
+        return ClientError::ClientCertificateMissing {
+            exchange: Box::new(exchange),
+            source: err,
+        };
+    }
+
     if err.is_timeout() {
         return if connect_phase {
             finish(&mut exchange, rec, t0, Delivery::NotSent);

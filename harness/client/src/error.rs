@@ -183,6 +183,18 @@ pub enum ClientError {
         #[source]
         source: rustls::Error,
     },
+    /// The server asked for a client certificate, none was sent, and it closed the
+    /// connection without an answer. Under TLS 1.3 its refusal (an alert such as
+    /// `certificate_required`) arrives after the client has finished the handshake and
+    /// may be lost when the connection closes: what is known is said, no alert is made up.
+    #[error("complete mutual tls with {}: it asked for a client certificate, none is configured, and it closed the connection without an answer (it requires one)", .exchange.url)]
+    ClientCertificateMissing {
+        /// The exchange record (`NotSent` when it failed in the handshake, else `MaybeSent`).
+        exchange: Box<Exchange>,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
     /// Another TLS failure.
     #[error("talk tls with {}", .exchange.url)]
     TlsFailure {
@@ -250,6 +262,7 @@ impl ClientError {
             | Self::ResponseTimeout { exchange, .. }
             | Self::ServerCertificate { exchange, .. }
             | Self::HandshakeAlert { exchange, .. }
+            | Self::ClientCertificateMissing { exchange, .. }
             | Self::TlsFailure { exchange, .. }
             | Self::NoResponse { exchange, .. }
             | Self::ResponseBody { exchange, .. }

@@ -86,6 +86,7 @@ impl Probe<'_> {
                     facts.push(Fact::new("time", ms(ex.timings.total)));
                 }
                 let remedy = match (&e, delivery) {
+                    (ClientError::ClientCertificateMissing { .. }, _) => "The server requires a client certificate and none is configured: pass --cert/--key or --p12 (see C-TLS-CLIENT-CERT).".into(),
                     (ClientError::ResponseTimeout { after, .. }, _) => format!("No answer within {after:?}. The request may have reached the service and was not resent: note the time and ask FK's support before sending it again."),
                     (_, Delivery::MaybeSent) => "The connection broke after the request was written: it may have reached the service and was not resent; ask FK's support before sending it again.".into(),
                     (ClientError::HandshakeAlert { .. }, _) => "The server refused the TLS connection for the exchange: see C-TLS-CLIENT-CERT.".into(),

@@ -526,11 +526,16 @@ async fn server_requiring_a_certificate_we_lack_is_a_handshake_error() {
             assert!(!*client_cert_sent);
             assert_eq!(exchange.delivery, Delivery::NotSent);
         }
+        // Under TLS 1.3 the alert comes after the client's handshake and can be lost
+        // when the server closes first: then the refusal is named without an alert.
+        ClientError::ClientCertificateMissing { exchange, .. } => {
+            assert_ne!(exchange.delivery, Delivery::Answered);
+        }
         other => panic!("expected a handshake alert, got {other:?}"),
     }
     assert!(
-        err.to_string()
-            .contains("asked for a client certificate and none is configured"),
+        err.to_string().contains("asked for a client certificate")
+            && err.to_string().contains("none is configured"),
         "{err}"
     );
     assert!(server.requests().is_empty());
