@@ -296,7 +296,7 @@ async fn a_request_to_the_stand_in_is_listed_and_opens_redacted() {
     let server = stand_in(&data).await;
     let c = console(Some(&data), t.path()).await;
     send(&server, &faq_as_printed()).await;
-    let rows = eventually(Duration::from_secs(5), || async {
+    let rows = eventually(Duration::from_secs(15), || async {
         let v: Value = http()
             .get(format!("{}api/journal", c.url()))
             .send()

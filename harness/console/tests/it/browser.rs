@@ -80,7 +80,7 @@ async fn choosing_the_faq_example_as_printed_shows_the_placeholder_on_line_5() {
         .await
         .unwrap();
     assert_placeholder_on_line_5(c).await;
-    let status = shown(c, "#status", Duration::from_secs(5)).await.unwrap();
+    let status = shown(c, "#status", Duration::from_secs(15)).await.unwrap();
     assert!(
         status.contains("1 documents: 0 valid, 1 INVALID"),
         "{status}"
@@ -147,7 +147,7 @@ async fn a_request_sent_to_the_stand_in_appears_in_the_live_journal() {
     assert!(c.find(Locator::Css("#journal tbody tr")).await.is_err());
 
     send(&server, &faq_as_printed()).await;
-    let row = shown(c, "#journal tbody tr", Duration::from_secs(3))
+    let row = shown(c, "#journal tbody tr", Duration::from_secs(15))
         .await
         .expect("the exchange appears within a few seconds");
     assert!(
@@ -162,7 +162,7 @@ async fn a_request_sent_to_the_stand_in_appears_in_the_live_journal() {
         .click()
         .await
         .unwrap();
-    let text = shown(c, "#exchange-text", Duration::from_secs(5))
+    let text = shown(c, "#exchange-text", Duration::from_secs(15))
         .await
         .expect("the exchange opens");
     assert!(text.contains("seq:"), "{text}");
@@ -171,7 +171,7 @@ async fn a_request_sent_to_the_stand_in_appears_in_the_live_journal() {
     // Filtering by a tx-id nobody has hides the row; clearing shows it again.
     let f = c.find(Locator::Id("f-tx")).await.unwrap();
     f.send_keys("no-such-tx").await.unwrap();
-    let hidden = eventually(Duration::from_secs(3), || async {
+    let hidden = eventually(Duration::from_secs(15), || async {
         let e = c.find(Locator::Css("#journal tbody tr")).await.ok()?;
         (!e.is_displayed().await.ok()?).then_some(())
     })
@@ -196,7 +196,7 @@ async fn fault_state(c: &Client, part: &str) -> String {
             .await
             .ok()
     };
-    let got = eventually(Duration::from_secs(5), || async {
+    let got = eventually(Duration::from_secs(15), || async {
         text().await.filter(|t| t.contains(part))
     })
     .await;
@@ -212,7 +212,7 @@ async fn fault_state(c: &Client, part: &str) -> String {
 /// The outcome and tx-id cells of journal row `seq`, once it is shown.
 async fn journal_row(c: &Client, seq: u64) -> (String, String) {
     let row = format!("#seq-{seq}");
-    shown(c, &row, Duration::from_secs(5))
+    shown(c, &row, Duration::from_secs(15))
         .await
         .unwrap_or_else(|| panic!("exchange {seq} appears in the live journal"));
     let cell = |css: &'static str| {
@@ -371,7 +371,7 @@ async fn a_checklist_case_turns_green_when_the_client_demonstrates_it() {
     shown(
         c,
         "#case-CT-01[data-status='demonstrated']",
-        Duration::from_secs(5),
+        Duration::from_secs(15),
     )
     .await
     .unwrap_or_else(|| {
@@ -394,7 +394,7 @@ async fn a_checklist_case_turns_green_when_the_client_demonstrates_it() {
         .await
         .unwrap();
     assert_eq!(colour, "rgb(228, 245, 233)");
-    let state = shown(c, "#session-state", Duration::from_secs(2))
+    let state = shown(c, "#session-state", Duration::from_secs(15))
         .await
         .unwrap();
     assert!(
@@ -536,11 +536,11 @@ async fn dropping_two_files_on_the_page_shows_both_documents() {
     .await
     .unwrap();
     assert_placeholder_on_line_5(c).await;
-    let second = shown(c, "#doc-1", Duration::from_secs(5))
+    let second = shown(c, "#doc-1", Duration::from_secs(15))
         .await
         .expect("the second document is shown");
     assert!(second.starts_with("corrected.xml — valid"), "{second}");
-    let first = shown(c, "#doc-0", Duration::from_secs(5)).await.unwrap();
+    let first = shown(c, "#doc-0", Duration::from_secs(15)).await.unwrap();
     assert!(first.starts_with("as-printed.xml — INVALID"), "{first}");
     browser.close().await;
     console.shutdown().await;
