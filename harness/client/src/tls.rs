@@ -86,7 +86,8 @@ pub(crate) struct Handshake {
 
 pub(crate) type Recorder = Arc<Mutex<Handshake>>;
 
-fn with<R>(rec: &Recorder, f: impl FnOnce(&mut Handshake) -> R) -> R {
+/// Runs `f` on what a handshake recorder holds (the client's and the connection test's).
+pub(crate) fn with<T, R>(rec: &Mutex<T>, f: impl FnOnce(&mut T) -> R) -> R {
     // A poisoned lock only means another thread panicked while noting something; the notes
     // themselves stay usable.
     let mut guard = rec.lock().unwrap_or_else(|p| p.into_inner());

@@ -19,7 +19,7 @@ use super::checks::{self};
 use super::identity::IdState;
 use super::model::{CertPanel, Fact, Status};
 use super::probe::{alert_name, ms, rustls_error, tls_defs, version_name, Probe};
-use crate::tls::root_store;
+use crate::tls::{root_store, with as note};
 
 #[derive(Debug, Default)]
 struct Seen {
@@ -58,11 +58,6 @@ impl KeyMismatch {
 }
 
 type SeenRec = Arc<Mutex<Seen>>;
-
-fn note<R>(rec: &SeenRec, f: impl FnOnce(&mut Seen) -> R) -> R {
-    let mut g = rec.lock().unwrap_or_else(|p| p.into_inner());
-    f(&mut g)
-}
 
 /// Hands every decision to webpki; notes the chain the server presented.
 #[derive(Debug)]
