@@ -5,16 +5,24 @@
 //! ```text
 //! eioa-load-driver load --addr 127.0.0.1:8443 --path /health --ca ca.pem \
 //!     [--cert client.pem --key client.key] [--body req.xml --soap-action A] \
+//!     [--expect TEXT] [--expect-status 200] [--timeout-s 10] \
 //!     [--connections 64] [--threads 2] [--warmup-s 2] [--duration-s 10] [--label x]
 //! eioa-load-driver soak --addr … --path … --body … --soap-action … --ca … --cert … --key … \
 //!     --total 100000 --connections 64 --txids FILE [--max-seconds 600]
 //! ```
 //!
 //! `load` prints one `key=value` line: requests, requests/s, latency percentiles
-//! (ms) and error counts. `soak` sends exactly `--total` calls that each end with a
-//! tx-id (a call whose connection fails is retried on a new connection and the
-//! failure counted), appends each tx-id to `--txids` the moment it arrives, and
-//! prints its counts. Both stop by themselves (duration, count, deadline).
+//! (ms) and error counts. Every answer is checked: its status (`--expect-status`),
+//! with a `--body` a tx-id in UUID form, and with `--expect` that the body holds that
+//! text; an answer that fails a check is an error, as is a malformed answer
+//! (`protocol_errors`) and one that takes longer than `--timeout-s` (`timeouts`).
+//! Answers may be framed by Content-Length or chunked (see `http.rs`).
+//! `soak` sends exactly `--total` calls that each end with a tx-id (a call whose
+//! connection fails is retried on a new connection and the failure counted), appends
+//! each tx-id to `--txids` the moment it arrives, and prints its counts. Both stop by
+//! themselves (duration, count, deadline).
+
+mod http;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -29,6 +37,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
+
+use crate::http::{Answer, Parsed};
 
 type Res<T> = Result<T, String>;
 
@@ -47,6 +57,9 @@ struct Opts {
     warmup: Duration,
     duration: Duration,
     label: String,
+    expect: Option<String>,
+    expect_status: u16,
+    timeout: Duration,
     total: u64,
     txids: Option<String>,
     max: Duration,
@@ -94,6 +107,10 @@ fn parse_args() -> Res<Opts> {
         warmup: Duration::from_secs(num("warmup-s", 2)?),
         duration: Duration::from_secs(num("duration-s", 10)?),
         label: get("label").unwrap_or_else(|| "run".into()),
+        expect: get("expect"),
+        expect_status: u16::try_from(num("expect-status", 200)?)
+            .map_err(|e| format!("--expect-status: {e}"))?,
+        timeout: Duration::from_secs(num("timeout-s", 10)?.max(1)),
         total: num("total", 100_000)?,
         txids: get("txids"),
         max: Duration::from_secs(num("max-seconds", 600)?),
@@ -169,71 +186,78 @@ async fn connect(addr: SocketAddr, tls: &TlsConnector) -> std::io::Result<Conn> 
     })
 }
 
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-    close: bool,
+/// Sends `req` and reads one answer, within `limit`. A malformed answer is an
+/// `InvalidData` error, one that does not come in time a `TimedOut` error.
+async fn exchange(c: &mut Conn, req: &[u8], limit: Duration) -> std::io::Result<Answer> {
+    match tokio::time::timeout(limit, exchange_inner(c, req)).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+    }
 }
 
-/// Sends `req` and reads one answer (Content-Length framing: the stand-in always sends it).
-async fn exchange(c: &mut Conn, req: &[u8]) -> std::io::Result<Answer> {
+async fn exchange_inner(c: &mut Conn, req: &[u8]) -> std::io::Result<Answer> {
     c.tls.write_all(req).await?;
     c.tls.flush().await?;
-    c.buf.clear();
     let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = find(&c.buf, b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = c.tls.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        c.buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&c.buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let mut len = None;
-    let mut close = false;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            let v = v.trim();
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.parse::<usize>().ok();
-            } else if k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close") {
-                close = true;
+    loop {
+        match http::parse_response(&c.buf) {
+            Ok(Parsed::Done { answer, used }) => {
+                c.buf.drain(..used);
+                return Ok(answer);
             }
+            Ok(Parsed::Partial) => {}
+            Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
         }
-    }
-    let len = len.ok_or_else(|| std::io::Error::other("answer without Content-Length"))?;
-    while c.buf.len() < head_end + len {
         let n = c.tls.read(&mut chunk).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         c.buf.extend_from_slice(&chunk[..n]);
     }
-    Ok(Answer {
-        status,
-        body: c.buf[head_end..head_end + len].to_vec(),
-        close,
-    })
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The text of the first `tx-id` element (any prefix), if it is a UUID
+/// (8-4-4-4-12 hexadecimal digits), as FK's and the stand-in's are.
 fn tx_id(body: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(body).ok()?;
-    let start = s.find("tx-id>")? + "tx-id>".len();
-    let end = s[start..].find('<')?;
-    Some(s[start..start + end].to_string())
+    let start = find(body, b"tx-id>")? + "tx-id>".len();
+    let end = start + body[start..].iter().position(|&b| b == b'<')?;
+    let t = std::str::from_utf8(&body[start..end]).ok()?.trim();
+    let groups: Vec<&str> = t.split('-').collect();
+    let shape = groups.iter().map(|g| g.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12];
+    (shape
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit())))
+    .then(|| t.to_string())
+}
+
+/// What one answer is worth to `load`.
+#[derive(Debug, PartialEq, Eq)]
+enum Check {
+    Ok,
+    Status,
+    NoTxId,
+    NoExpectedText,
+}
+
+fn check(a: &Answer, o: &Opts) -> Check {
+    if a.status != o.expect_status {
+        Check::Status
+    } else if o.body.is_some() && o.expect_status == 200 && tx_id(&a.body).is_none() {
+        Check::NoTxId
+    } else if o
+        .expect
+        .as_deref()
+        .is_some_and(|e| find(&a.body, e.as_bytes()).is_none())
+    {
+        Check::NoExpectedText
+    } else {
+        Check::Ok
+    }
 }
 
 #[derive(Default)]
@@ -241,27 +265,66 @@ struct Counters {
     ok: AtomicU64,
     status_errors: AtomicU64,
     no_tx: AtomicU64,
+    no_text: AtomicU64,
+    protocol_errors: AtomicU64,
+    timeouts: AtomicU64,
     conn_errors: AtomicU64,
     connects: AtomicU64,
+    /// The first failure's message, printed to stderr at the end.
+    first_error: Mutex<Option<String>>,
 }
 
 impl Counters {
     fn line(&self) -> String {
         format!(
-            "ok={} status_errors={} missing_tx_id={} connection_errors={} connects={}",
+            "ok={} status_errors={} missing_tx_id={} missing_expected={} protocol_errors={} timeouts={} connection_errors={} connects={}",
             self.ok.load(Ordering::Relaxed),
             self.status_errors.load(Ordering::Relaxed),
             self.no_tx.load(Ordering::Relaxed),
+            self.no_text.load(Ordering::Relaxed),
+            self.protocol_errors.load(Ordering::Relaxed),
+            self.timeouts.load(Ordering::Relaxed),
             self.conn_errors.load(Ordering::Relaxed),
             self.connects.load(Ordering::Relaxed),
         )
+    }
+
+    fn errors(&self) -> u64 {
+        [
+            &self.status_errors,
+            &self.no_tx,
+            &self.no_text,
+            &self.protocol_errors,
+            &self.timeouts,
+            &self.conn_errors,
+        ]
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum()
+    }
+
+    fn note(&self, what: impl FnOnce() -> String) {
+        let mut f = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+        if f.is_none() {
+            *f = Some(what());
+        }
+    }
+
+    /// Counts a failed exchange by its kind.
+    fn failed(&self, e: &std::io::Error) {
+        let c = match e.kind() {
+            std::io::ErrorKind::InvalidData => &self.protocol_errors,
+            std::io::ErrorKind::TimedOut => &self.timeouts,
+            _ => &self.conn_errors,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+        self.note(|| format!("exchange: {e}"));
     }
 }
 
 async fn load(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
     let req = Arc::new(request_bytes(&o));
     let counters = Arc::new(Counters::default());
-    let expect_tx = o.body.is_some();
     let start = Instant::now();
     let measure_from = start + o.warmup;
     let stop_at = measure_from + o.duration;
@@ -279,15 +342,16 @@ async fn load(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
                             counters.connects.fetch_add(1, Ordering::Relaxed);
                             conn.insert(c)
                         }
-                        Err(_) => {
+                        Err(e) => {
                             counters.conn_errors.fetch_add(1, Ordering::Relaxed);
+                            counters.note(|| format!("connect: {e}"));
                             tokio::time::sleep(Duration::from_millis(20)).await;
                             continue;
                         }
                     },
                 };
                 let t0 = Instant::now();
-                let r = exchange(c, &req).await;
+                let r = exchange(c, &req, o.timeout).await;
                 let t1 = Instant::now();
                 let measured = t0 >= measure_from && t1 <= stop_at;
                 match r {
@@ -299,18 +363,26 @@ async fn load(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
                             continue;
                         }
                         lat.push(u32::try_from((t1 - t0).as_micros()).unwrap_or(u32::MAX));
-                        if a.status != 200 {
-                            counters.status_errors.fetch_add(1, Ordering::Relaxed);
-                        } else if expect_tx && tx_id(&a.body).is_none() {
-                            counters.no_tx.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            counters.ok.fetch_add(1, Ordering::Relaxed);
+                        let verdict = check(&a, &o);
+                        let c = match verdict {
+                            Check::Ok => &counters.ok,
+                            Check::Status => &counters.status_errors,
+                            Check::NoTxId => &counters.no_tx,
+                            Check::NoExpectedText => &counters.no_text,
+                        };
+                        c.fetch_add(1, Ordering::Relaxed);
+                        if verdict != Check::Ok {
+                            counters.note(|| {
+                                let body = String::from_utf8_lossy(&a.body);
+                                let cut: String = body.chars().take(300).collect();
+                                format!("{verdict:?}: HTTP {}: {cut}", a.status)
+                            });
                         }
                     }
-                    Err(_) => {
+                    Err(e) => {
                         conn = None;
                         if measured {
-                            counters.conn_errors.fetch_add(1, Ordering::Relaxed);
+                            counters.failed(&e);
                         }
                     }
                 }
@@ -331,17 +403,17 @@ async fn load(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
         f64::from(all[i]) / 1000.0
     };
     let secs = o.duration.as_secs_f64();
-    let errors = counters.status_errors.load(Ordering::Relaxed)
-        + counters.no_tx.load(Ordering::Relaxed)
-        + counters.conn_errors.load(Ordering::Relaxed);
+    let errors = counters.errors();
+    let ok = counters.ok.load(Ordering::Relaxed);
     println!(
-        "label={} connections={} threads={} seconds={} requests={} rps={:.0} p50_ms={:.2} p90_ms={:.2} p99_ms={:.2} max_ms={:.2} errors={} {}",
+        "label={} connections={} threads={} seconds={} requests={} rps={:.0} ok_rps={:.0} p50_ms={:.2} p90_ms={:.2} p99_ms={:.2} max_ms={:.2} errors={} {}",
         o.label,
         o.connections,
         o.threads,
         secs,
         all.len(),
         all.len() as f64 / secs,
+        ok as f64 / secs,
         pct(0.50),
         pct(0.90),
         pct(0.99),
@@ -349,6 +421,14 @@ async fn load(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
         errors,
         counters.line()
     );
+    if let Some(e) = counters
+        .first_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+    {
+        eprintln!("eioa-load-driver: {}: first error: {e}", o.label);
+    }
     Ok(errors == 0)
 }
 
@@ -403,7 +483,7 @@ async fn soak(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
                             }
                         },
                     };
-                    match exchange(c, &req).await {
+                    match exchange(c, &req, o.timeout).await {
                         Ok(a) => {
                             if a.close {
                                 conn = None;
@@ -430,9 +510,10 @@ async fn soak(o: Arc<Opts>, tls: TlsConnector) -> Res<bool> {
                             }
                             continue 'calls;
                         }
-                        Err(_) => {
-                            // The server went away mid-call: count it, reconnect, send again.
-                            counters.conn_errors.fetch_add(1, Ordering::Relaxed);
+                        Err(e) => {
+                            // The server went away mid-call (or answered garbage, or not
+                            // in time): count it, reconnect, send again.
+                            counters.failed(&e);
                             conn = None;
                             tokio::time::sleep(Duration::from_millis(20)).await;
                         }
@@ -491,5 +572,79 @@ fn main() -> ExitCode {
             eprintln!("eioa-load-driver: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(body: bool, expect: Option<&str>) -> Opts {
+        Opts {
+            mode: "load".into(),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            path: "/".into(),
+            body: body.then(Vec::new),
+            soap_action: None,
+            ca: String::new(),
+            cert: None,
+            key: None,
+            connections: 1,
+            threads: 1,
+            warmup: Duration::ZERO,
+            duration: Duration::ZERO,
+            label: String::new(),
+            expect: expect.map(str::to_string),
+            expect_status: 200,
+            timeout: Duration::from_secs(1),
+            total: 0,
+            txids: None,
+            max: Duration::ZERO,
+        }
+    }
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            body: body.as_bytes().to_vec(),
+            close: false,
+        }
+    }
+
+    const OK: &str = "<soap:Envelope><soap:Body><ns:SkickaAnmalanFranArbetsgivareResponse><ns:tx-id>0f6a9d5e-1c2b-4e8f-9a7d-3b4c5d6e7f80</ns:tx-id></ns:SkickaAnmalanFranArbetsgivareResponse></soap:Body></soap:Envelope>";
+
+    #[test]
+    fn tx_id_must_be_a_uuid() {
+        assert_eq!(
+            tx_id(OK.as_bytes()).as_deref(),
+            Some("0f6a9d5e-1c2b-4e8f-9a7d-3b4c5d6e7f80")
+        );
+        for bad in [
+            "<tx-id></tx-id>",
+            "<tx-id>{{randomValue type='UUID'}}</tx-id>",
+            "<tx-id>0f6a9d5e-1c2b-4e8f-9a7d-3b4c5d6e7f8</tx-id>",
+            "<tx-id>0f6a9d5e-1c2b-4e8f-9a7d-3b4c5d6e7fxx</tx-id>",
+            "<tx-id>0f6a9d5e1c2b-4e8f-9a7d-3b4c-5d6e7f80</tx-id>",
+            "<tx-id>0f6a9d5e-1c2b-4e8f-9a7d-3b4c5d6e7f80",
+            "no element",
+        ] {
+            assert_eq!(tx_id(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_answer_is_checked() {
+        let post = opts(true, Some("SkickaAnmalanFranArbetsgivareResponse>"));
+        assert_eq!(check(&answer(200, OK), &post), Check::Ok);
+        assert_eq!(check(&answer(500, OK), &post), Check::Status);
+        let fault = "<soap:Fault><faultcode>soap:Client</faultcode></soap:Fault>";
+        assert_eq!(check(&answer(200, fault), &post), Check::NoTxId);
+        let other = "<Other><tx-id>0f6a9d5e-1c2b-4e8f-9a7d-3b4c5d6e7f80</tx-id></Other>";
+        assert_eq!(check(&answer(200, other), &post), Check::NoExpectedText);
+        // A GET (no body) needs no tx-id; a fault expected by status needs none either.
+        assert_eq!(check(&answer(200, "ok"), &opts(false, None)), Check::Ok);
+        let mut refused = opts(true, Some("faultcode"));
+        refused.expect_status = 500;
+        assert_eq!(check(&answer(500, fault), &refused), Check::Ok);
     }
 }
