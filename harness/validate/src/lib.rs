@@ -11,6 +11,7 @@ mod finding;
 pub mod input;
 pub mod rules;
 pub mod schema;
+mod stream;
 mod tree;
 mod validator;
 pub mod xml;

@@ -181,6 +181,77 @@ impl<'s> Tree<'s> {
     }
 }
 
+/// Builds the rules' [`Tree`] from parser events in document order (the streaming pass,
+/// [`crate::stream`]), with the same nodes, names, texts, root namespace and
+/// `xsi:schemaLocation` that [`Tree::from_doc`] reads from a parsed document. Lines are
+/// not recorded: a tree built this way is only used to learn that the rules find
+/// nothing; a document with any finding is reported from the parsed document.
+#[derive(Debug, Default)]
+pub(crate) struct TreeBuilder {
+    nodes: Vec<Node>,
+    open: Vec<usize>,
+    /// The events do not map onto the tree [`Tree::from_doc`] would build (too many
+    /// elements, an attribute value with a reference): the caller must not use it.
+    pub unsure: bool,
+}
+
+impl TreeBuilder {
+    pub fn start(&mut self, name: &str, ns: Option<&str>, schema_location: Option<&str>) {
+        if self.nodes.len() >= MAX_NODES {
+            self.unsure = true;
+            return;
+        }
+        let idx = self.nodes.len();
+        let parent = self.open.last().copied();
+        let is_root = parent.is_none();
+        if let Some(p) = parent {
+            let p = &mut self.nodes[p];
+            // An element with element children has no text of its own.
+            p.text.clear();
+            p.children.push(idx);
+        } else if idx > 0 {
+            // A second root cannot be well-formed; never trust such a stream.
+            self.unsure = true;
+        }
+        self.nodes.push(Node {
+            name: name.to_owned(),
+            line: 0,
+            parent,
+            children: Vec::new(),
+            text: String::new(),
+            ns: if is_root { ns.map(str::to_owned) } else { None },
+            schema_location: if is_root {
+                schema_location.map(str::to_owned)
+            } else {
+                None
+            },
+            idx,
+        });
+        self.open.push(idx);
+    }
+
+    /// Character data or a CDATA section inside the innermost open element.
+    pub fn text(&mut self, text: &str) {
+        if let Some(&i) = self.open.last() {
+            let n = &mut self.nodes[i];
+            if n.children.is_empty() {
+                n.text.push_str(text);
+            }
+        }
+    }
+
+    pub fn end(&mut self) {
+        self.open.pop();
+    }
+
+    pub fn finish(self, source: &str) -> Tree<'_> {
+        Tree {
+            nodes: self.nodes,
+            source,
+        }
+    }
+}
+
 /// Whether the parsed document carries a DOCTYPE (internal or external subset).
 pub fn has_dtd(doc: &Document) -> bool {
     let Some(root) = doc.get_root_readonly() else {

@@ -4,6 +4,7 @@ use crate::decode::{decode, DecodeError, NotUtf8};
 use crate::finding::{Finding, Report, Severity};
 use crate::rules;
 use crate::schema::{Role, SchemaSet, SchemaSetInfo};
+use crate::stream;
 use crate::tree::{has_dtd, Tree};
 use crate::xml::{self, parse_with_diagnostics, Diag};
 use crate::Error;
@@ -179,6 +180,12 @@ impl Validator {
             findings.push(f);
             return Report { findings };
         }
+        // One pass first: parsing, the schema and the rules' tree together, no libxml2
+        // document. Only a clean document is reported from it; any other goes through
+        // the parsed document below, which gives every finding its place.
+        if self.clean_in_one_pass(&text, role, with_rules) {
+            return finish(findings);
+        }
         let doc = match parse_with_diagnostics(&text) {
             Ok((doc, _)) => doc,
             Err(diags) => {
@@ -228,20 +235,37 @@ impl Validator {
             }),
         }
         if with_rules {
-            let today = self
-                .opts
-                .today
-                .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-            findings.extend(rules::check(&tree, today));
+            findings.extend(rules::check(&tree, self.today()));
         }
-        // libxml2 quotes offending values whole; a 5 MB text node must not become a 5 MB
-        // message.
-        for f in &mut findings {
-            shorten(&mut f.message);
-        }
-        findings.sort_by_key(|f| (f.line, f.column));
-        Report { findings }
+        finish(findings)
     }
+
+    /// Whether one streaming pass ([`crate::stream`]) finds the document well-formed,
+    /// schema-valid and (with `with_rules`) without a rule finding.
+    fn clean_in_one_pass(&self, text: &str, role: Role, with_rules: bool) -> bool {
+        let tree = self.with_context(role, |ctx| stream::validate(ctx, text, with_rules));
+        let Ok(Some(tree)) = tree else {
+            return false;
+        };
+        !with_rules || rules::check(&tree, self.today()).is_empty()
+    }
+
+    fn today(&self) -> time::Date {
+        self.opts
+            .today
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().date())
+    }
+}
+
+/// The report: messages shortened, findings in document order.
+fn finish(mut findings: Vec<Finding>) -> Report {
+    // libxml2 quotes offending values whole; a 5 MB text node must not become a 5 MB
+    // message.
+    for f in &mut findings {
+        shorten(&mut f.message);
+    }
+    findings.sort_by_key(|f| (f.line, f.column));
+    Report { findings }
 }
 
 /// Schema errors reported per document; a flood of them says nothing more.

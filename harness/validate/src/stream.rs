@@ -1,0 +1,308 @@
+//! Validating while parsing: one libxml2 pass that feeds the XSD validator (libxml2's
+//! schema SAX plug, `xmlSchemaSAXPlug`) and builds the rules' element tree at the same
+//! time, without building a libxml2 document. This is the crate's FFI for that pass;
+//! everything it hands on is safe Rust ([`TreeBuilder`]).
+//!
+//! The pass only ever answers "clean": well-formed, schema-valid, no DTD, and a tree the
+//! rules can read. Anything else (a parse error, a schema error, a DOCTYPE that slipped
+//! past the scan, an event the tree cannot take) makes [`validate`] return `None`, and
+//! the validator reports the document from a parsed document as before, so a
+//! document's findings never depend on which path ran. The hardening is the same:
+//! the text is the one [`crate::decode`] produced and the DOCTYPE scan accepted; the
+//! parser gets `XML_PARSE_NONET` and `XML_PARSE_IGNORE_ENC`, never loads a DTD, and
+//! every entity load goes through the process-wide loader in [`crate::xml`].
+#![allow(unsafe_code)]
+
+use crate::tree::{Tree, TreeBuilder};
+use crate::xml::install_entity_loader;
+use libxml::bindings as b;
+use libxml::schemas::SchemaValidationContext;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, c_void, CStr};
+
+const XSI_NS: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
+
+/// Parser options of the pass: no network, no DTD loading (the scan has refused any
+/// DOCTYPE already), the declaration's encoding ignored (the text is UTF-8 we decoded;
+/// with no 0x00, 0xFE or 0xFF byte, libxml2's sniffing can only find UTF-8), no
+/// diagnostics printed.
+const OPTIONS: c_int = (b::xmlParserOption_XML_PARSE_NONET
+    | b::xmlParserOption_XML_PARSE_NOERROR
+    | b::xmlParserOption_XML_PARSE_NOWARNING
+    | b::xmlParserOption_XML_PARSE_IGNORE_ENC) as c_int;
+
+/// Names a reused parser context may collect in its dictionary before it is replaced,
+/// so that a long run over documents with ever new names keeps bounded memory.
+const MAX_DICT_NAMES: c_int = 4096;
+
+/// What the callbacks fill in.
+struct Pass {
+    tree: TreeBuilder,
+    /// Build the tree (payloads) or only validate (envelopes).
+    with_tree: bool,
+}
+
+/// One parser context per thread, reused from document to document (creating one
+/// costs about as much as parsing a notification).
+struct Parser {
+    ctxt: b::xmlParserCtxtPtr,
+    /// The SAX handler libxml2 allocated with the context; put back before freeing.
+    own_sax: *mut b::xmlSAXHandler,
+    sax: Box<b::xmlSAXHandler>,
+}
+
+impl Parser {
+    fn new() -> Option<Parser> {
+        install_entity_loader();
+        // SAFETY: plain constructor; a null result is handled.
+        let ctxt = unsafe { b::xmlNewParserCtxt() };
+        if ctxt.is_null() {
+            return None;
+        }
+        // SAFETY: `ctxt` is a live context we own.
+        let own_sax = unsafe { (*ctxt).sax };
+        // SAFETY: an all-zero xmlSAXHandler is valid (every callback NULL).
+        let mut sax: Box<b::xmlSAXHandler> = Box::new(unsafe { std::mem::zeroed() });
+        sax.initialized = b::XML_SAX2_MAGIC;
+        sax.startElementNs = Some(start_element);
+        sax.endElementNs = Some(end_element);
+        sax.characters = Some(characters);
+        // The same function for both, so the plug does not split them.
+        sax.ignorableWhitespace = Some(characters);
+        sax.cdataBlock = Some(characters);
+        // Second net behind the DOCTYPE scan: a DTD ends the pass's trust.
+        sax.internalSubset = Some(subset);
+        sax.externalSubset = Some(subset);
+        Some(Parser { ctxt, own_sax, sax })
+    }
+}
+
+impl Drop for Parser {
+    fn drop(&mut self) {
+        // SAFETY: the context is ours; its own handler goes back so that libxml2 frees
+        // what it allocated, never our Box.
+        unsafe {
+            (*self.ctxt).sax = self.own_sax;
+            (*self.ctxt).userData = self.ctxt.cast();
+            b::xmlFreeParserCtxt(self.ctxt);
+        }
+    }
+}
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses `text` once, validating it against `schema` and (with `with_tree`) building
+/// the rules' tree. `Some` only when the document is well-formed and schema-valid, has
+/// no DTD and the tree is faithful; `None` means "report it from a parsed document".
+pub(crate) fn validate<'s>(
+    schema: &mut SchemaValidationContext,
+    text: &'s str,
+    with_tree: bool,
+) -> Option<Tree<'s>> {
+    let len = c_int::try_from(text.len()).ok()?;
+    PARSER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            *slot = Parser::new();
+        }
+        let parser = slot.as_mut()?;
+        let mut pass = Pass {
+            tree: TreeBuilder::default(),
+            with_tree,
+        };
+        let vctxt = schema.as_ptr();
+        // SAFETY: `ctxt`, `vctxt` and `pass` outlive the parse; the plug is undone
+        // before either pointer handed to libxml2 goes out of scope, and the context is
+        // left pointing at its own handler data only through `Parser`.
+        let (clean, dict_names) = unsafe {
+            let ctxt = parser.ctxt;
+            (*ctxt).sax = &mut *parser.sax;
+            (*ctxt).userData = (&mut pass as *mut Pass).cast();
+            let plug = b::xmlSchemaSAXPlug(vctxt, &mut (*ctxt).sax, &mut (*ctxt).userData);
+            let clean = if plug.is_null() {
+                false
+            } else {
+                let quiet = QuietErrors::install();
+                let doc = b::xmlCtxtReadMemory(
+                    ctxt,
+                    text.as_ptr().cast(),
+                    len,
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    OPTIONS,
+                );
+                drop(quiet);
+                let built_doc = !doc.is_null();
+                if built_doc {
+                    b::xmlFreeDoc(doc);
+                }
+                let valid = b::xmlSchemaIsValid(vctxt) == 1;
+                b::xmlSchemaSAXUnplug(plug);
+                (*ctxt).wellFormed != 0 && valid && !built_doc
+            };
+            (*ctxt).sax = parser.own_sax;
+            (*ctxt).userData = ctxt.cast();
+            (clean, b::xmlDictSize((*ctxt).dict))
+        };
+        // Errors of a pass that is not used are not reported; the tree path reports
+        // the document's own.
+        let errors = schema.drain_errors();
+        if dict_names > MAX_DICT_NAMES {
+            *slot = None;
+        }
+        (clean && errors.is_empty() && !pass.tree.unsure).then(|| pass.tree.finish(text))
+    })
+}
+
+/// Silences libxml2's thread-wide structured error handler while the pass runs (its
+/// errors are never reported), restoring whatever was installed before.
+struct QuietErrors {
+    handler: b::xmlStructuredErrorFunc,
+    data: *mut c_void,
+}
+
+impl QuietErrors {
+    fn install() -> QuietErrors {
+        // SAFETY: libxml2's per-thread globals, read and set on this thread.
+        unsafe {
+            let saved = QuietErrors {
+                handler: *b::__xmlStructuredError(),
+                data: *b::__xmlStructuredErrorContext(),
+            };
+            b::xmlSetStructuredErrorFunc(std::ptr::null_mut(), Some(ignore_error));
+            saved
+        }
+    }
+}
+
+impl Drop for QuietErrors {
+    fn drop(&mut self) {
+        // SAFETY: puts back the handler read in `install`.
+        unsafe { b::xmlSetStructuredErrorFunc(self.data, self.handler) }
+    }
+}
+
+unsafe extern "C" fn ignore_error(_data: *mut c_void, _error: b::xmlErrorPtr) {}
+
+/// The pass behind a callback's user data.
+///
+/// # Safety
+/// `ctx` is the `Pass` that [`validate`] handed to libxml2 for this parse.
+unsafe fn pass<'a>(ctx: *mut c_void) -> &'a mut Pass {
+    // SAFETY: see the function's contract.
+    unsafe { &mut *ctx.cast::<Pass>() }
+}
+
+/// A NUL-terminated libxml2 string as UTF-8 (`None` for NULL or not UTF-8).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that lives for `'a`.
+unsafe fn c_str<'a>(p: *const b::xmlChar) -> Option<&'a str> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: see the function's contract.
+    unsafe { CStr::from_ptr(p.cast::<c_char>()) }.to_str().ok()
+}
+
+/// `len` bytes at `p` (libxml2's text and attribute values).
+///
+/// # Safety
+/// `p` points at `len` readable bytes that live for `'a`.
+unsafe fn bytes<'a>(p: *const b::xmlChar, len: usize) -> &'a [u8] {
+    if p.is_null() || len == 0 {
+        return &[];
+    }
+    // SAFETY: see the function's contract.
+    unsafe { std::slice::from_raw_parts(p, len) }
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn start_element(
+    ctx: *mut c_void,
+    localname: *const b::xmlChar,
+    _prefix: *const b::xmlChar,
+    uri: *const b::xmlChar,
+    _nb_namespaces: c_int,
+    _namespaces: *mut *const b::xmlChar,
+    nb_attributes: c_int,
+    _nb_defaulted: c_int,
+    attributes: *mut *const b::xmlChar,
+) {
+    // SAFETY: libxml2 passes our user data and its own live strings; `attributes` holds
+    // five pointers (local name, prefix, URI, value, end of value) per attribute.
+    unsafe {
+        let pass = pass(ctx);
+        if !pass.with_tree || pass.tree.unsure {
+            return;
+        }
+        let Some(name) = c_str(localname) else {
+            pass.tree.unsure = true;
+            return;
+        };
+        let ns = c_str(uri);
+        let mut schema_location = None;
+        let n = usize::try_from(nb_attributes).unwrap_or(0);
+        if !attributes.is_null() {
+            for i in 0..n {
+                let a = attributes.add(5 * i);
+                let (local, a_uri) = (c_str(*a), *a.add(2));
+                if local != Some("schemaLocation")
+                    || a_uri.is_null()
+                    || CStr::from_ptr(a_uri.cast()).to_bytes() != XSI_NS
+                {
+                    continue;
+                }
+                let (start, end) = (*a.add(3), *a.add(4));
+                let len = usize::try_from(end.offset_from(start)).unwrap_or(0);
+                let value = bytes(start, len);
+                // libxml2 hands references in attribute values on as `&#38;`; the
+                // document's own reading of them is the tree path's.
+                match std::str::from_utf8(value) {
+                    Ok(v) if !v.contains('&') => schema_location = Some(v),
+                    _ => pass.tree.unsure = true,
+                }
+            }
+        }
+        pass.tree.start(name, ns, schema_location);
+    }
+}
+
+unsafe extern "C" fn end_element(
+    ctx: *mut c_void,
+    _localname: *const b::xmlChar,
+    _prefix: *const b::xmlChar,
+    _uri: *const b::xmlChar,
+) {
+    // SAFETY: libxml2 passes our user data.
+    let pass = unsafe { pass(ctx) };
+    if pass.with_tree {
+        pass.tree.end();
+    }
+}
+
+unsafe extern "C" fn characters(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
+    // SAFETY: libxml2 passes our user data and `len` bytes at `ch`.
+    unsafe {
+        let pass = pass(ctx);
+        if !pass.with_tree || pass.tree.unsure {
+            return;
+        }
+        match std::str::from_utf8(bytes(ch, usize::try_from(len).unwrap_or(0))) {
+            Ok(t) => pass.tree.text(t),
+            Err(_) => pass.tree.unsure = true,
+        }
+    }
+}
+
+unsafe extern "C" fn subset(
+    ctx: *mut c_void,
+    _name: *const b::xmlChar,
+    _external_id: *const b::xmlChar,
+    _system_id: *const b::xmlChar,
+) {
+    // SAFETY: libxml2 passes our user data.
+    unsafe { pass(ctx) }.tree.unsure = true;
+}
