@@ -145,6 +145,9 @@ echo "   ${SECONDS_RUN} s per run, ${CONNS} connections, client threads ${THREAD
   "warm-up ${WARMUP} s (stand-in), ${WM_WARMUP} s (WireMock JIT)"
 echo "   request: $(wc -c <"$WORK/request.xml") bytes (fixtures/valid/egen-arbetsgivare.xml, signed);" \
   "WireMock $WIREMOCK_VERSION on $(java -version 2>&1 | head -n 1)"
+echo "   eioa: $EIOA built $(date -u -r "$EIOA" +%FT%TZ) in a tree at" \
+  "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
+  "($(git status --porcelain --untracked-files=no 2>/dev/null | wc -l) files changed since)"
 
 for durability in fsync none; do
   echo
