@@ -128,6 +128,9 @@ impl FkConfig {
 #[derive(Debug)]
 pub struct Fk {
     config: FkConfig,
+    /// The trust anchors read once, with the certification paths and OCSP verdicts
+    /// already checked (the same for every request from one signer).
+    verifier: eioa_sign::Verifier,
     seen: sig::SeenSignatures,
     sent: resend::ResendMemory,
 }
@@ -152,7 +155,16 @@ impl Fk {
     pub fn new(config: FkConfig) -> Self {
         let seen = sig::SeenSignatures::new(config.signature_memory);
         let sent = resend::ResendMemory::new(config.resend_memory);
-        Fk { config, seen, sent }
+        let verifier = eioa_sign::Verifier::new(
+            config.trust_anchors.clone(),
+            eioa_sign::DEFAULT_CACHE_ENTRIES,
+        );
+        Fk {
+            config,
+            verifier,
+            seen,
+            sent,
+        }
     }
 
     pub fn config(&self) -> &FkConfig {

@@ -4,7 +4,7 @@ use crate::rules;
 use crate::{Fk, Refusal};
 use eioa_model::soap::{Request, Underskrift};
 use eioa_model::Notification;
-use eioa_sign::{check_ocsp, verify, OcspStatus, SignatureError};
+use eioa_sign::{OcspStatus, SignatureError};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -66,7 +66,8 @@ pub(crate) fn check_all(
     request: &Request,
     notification: &Notification,
 ) -> Result<Vec<[u8; 32]>, Refusal> {
-    let today = fk.now().date();
+    // One clock reading per request: every time check of every signature uses it.
+    let now = fk.now();
     let mut keys = Vec::with_capacity(request.underskrifter.len());
     for (i, u) in request.underskrifter.iter().enumerate() {
         let at = format!(
@@ -74,7 +75,7 @@ pub(crate) fn check_all(
             i + 1,
             u.signaturtyp.as_str()
         );
-        check_one(fk, u, &request.payload, notification, today).map_err(|r| Refusal {
+        check_one(fk, u, &request.payload, notification, now).map_err(|r| Refusal {
             message: format!("{at}: {}", r.message),
             ..r
         })?;
@@ -95,8 +96,9 @@ fn check_one(
     u: &Underskrift,
     payload: &[u8],
     n: &Notification,
-    today: time::Date,
+    now: time::OffsetDateTime,
 ) -> Result<(), Refusal> {
+    let today = now.date();
     if u.signatur.is_empty() || u.ocspresponse.is_empty() {
         let which = if u.signatur.is_empty() {
             "signatur"
@@ -108,9 +110,9 @@ fn check_one(
             format!("{which} is empty"),
         ));
     }
-    let verified = verify(&u.signatur, &fk.config.trust_anchors, fk.now()).map_err(refusal)?;
+    let verified = fk.verifier.verify(&u.signatur, now).map_err(refusal)?;
     verified.check_binding(&n.id, payload).map_err(refusal)?;
-    ocsp(fk, &u.ocspresponse, &verified.signer_cert_der)?;
+    ocsp(fk, &u.ocspresponse, &verified.signer_cert_der, now)?;
     let date = parse_date(&u.signaturdatum).ok_or_else(|| {
         Refusal::new(
             &rules::S008_DATE,
@@ -129,10 +131,10 @@ fn check_one(
 /// The OCSP response against the signer and its issuer. The issuer is one of the
 /// trust anchors (the signer chained to one); the first anchor that accepts the
 /// response wins, else the most telling error is reported.
-fn ocsp(fk: &Fk, der: &[u8], signer: &[u8]) -> Result<(), Refusal> {
+fn ocsp(fk: &Fk, der: &[u8], signer: &[u8], now: time::OffsetDateTime) -> Result<(), Refusal> {
     let mut best: Option<SignatureError> = None;
-    for anchor in &fk.config.trust_anchors {
-        match check_ocsp(der, signer, anchor) {
+    for anchor in fk.verifier.trust_anchors() {
+        match fk.verifier.check_ocsp(der, signer, anchor, now) {
             Ok(info) if info.status == OcspStatus::Good => return Ok(()),
             Ok(info) => {
                 return Err(Refusal::new(

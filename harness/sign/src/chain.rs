@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use der::{Decode, Encode};
 use pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use webpki::{EndEntityCert, KeyPurposeIdIter};
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
@@ -147,31 +148,94 @@ pub fn read_trust_anchors(bytes: &[u8], path: &str) -> Result<Vec<Vec<u8>>, Sign
     Ok(certs)
 }
 
-/// The trust anchors as webpki reads them, with their certificates.
-fn anchors(
-    trust_anchors: &[Vec<u8>],
-) -> Result<Vec<(TrustAnchor<'static>, Certificate)>, SignatureError> {
-    trust_anchors
-        .iter()
-        .map(|der| {
-            let bad = |e: &dyn std::fmt::Display| {
-                SignatureError::BadCertificate(format!("trust anchor: {e}"))
-            };
-            let cert = Certificate::from_der(der).map_err(|e| bad(&e))?;
-            let anchor = webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
-                .map_err(|e| bad(&e))?
-                .to_owned();
-            Ok((anchor, cert))
-        })
-        .collect()
+/// Trust anchors read once: as webpki reads them, with their certificates, and an
+/// identity (the SHA-256 of their DER) for keys of results that depend on them.
+#[derive(Debug, Clone)]
+pub(crate) struct TrustAnchors {
+    ders: Vec<Vec<u8>>,
+    /// An anchor that cannot be read is the error of every verification against the
+    /// set, at the point a fresh verification reads them.
+    parsed: Result<Vec<(TrustAnchor<'static>, Certificate)>, SignatureError>,
+    id: [u8; 32],
+}
+
+impl TrustAnchors {
+    pub(crate) fn new(ders: Vec<Vec<u8>>) -> Self {
+        let parsed = ders
+            .iter()
+            .map(|der| {
+                let bad = |e: &dyn std::fmt::Display| {
+                    SignatureError::BadCertificate(format!("trust anchor: {e}"))
+                };
+                let cert = Certificate::from_der(der).map_err(|e| bad(&e))?;
+                let anchor =
+                    webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+                        .map_err(|e| bad(&e))?
+                        .to_owned();
+                Ok((anchor, cert))
+            })
+            .collect();
+        let mut h = Sha256::new();
+        for der in &ders {
+            h.update((der.len() as u64).to_le_bytes());
+            h.update(der);
+        }
+        TrustAnchors {
+            ders,
+            parsed,
+            id: h.finalize().into(),
+        }
+    }
+
+    pub(crate) fn ders(&self) -> &[Vec<u8>] {
+        &self.ders
+    }
+
+    pub(crate) fn id(&self) -> &[u8] {
+        &self.id
+    }
+}
+
+/// When every certificate of a verified path is valid: from the latest notBefore to
+/// the earliest notAfter, in Unix seconds, bounds included (as RFC 5280 and webpki
+/// count them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl Window {
+    fn of(cert: &Certificate) -> Window {
+        let v = &cert.tbs_certificate.validity;
+        Window {
+            not_before: secs(&v.not_before),
+            not_after: secs(&v.not_after),
+        }
+    }
+
+    fn and(self, other: Window) -> Window {
+        Window {
+            not_before: self.not_before.max(other.not_before),
+            not_after: self.not_after.min(other.not_after),
+        }
+    }
+
+    /// Whether `at` lies in the window. Times before 1970 never do: webpki reads them
+    /// as 1970 itself, so the window says nothing about them.
+    pub(crate) fn contains(&self, at: OffsetDateTime) -> bool {
+        let at = at.unix_timestamp();
+        at >= 0 && self.not_before <= at && at <= self.not_after
+    }
+}
+
+fn secs(t: &x509_cert::time::Time) -> i64 {
+    i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
 fn check_validity(cert: &Certificate, at: OffsetDateTime) -> Result<(), SignatureError> {
     let v = &cert.tbs_certificate.validity;
     let at = at.unix_timestamp();
-    let secs = |t: &x509_cert::time::Time| {
-        i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
-    };
     if at < secs(&v.not_before) {
         return Err(SignatureError::CertificateNotYetValid {
             subject: subject(cert),
@@ -188,15 +252,15 @@ fn check_validity(cert: &Certificate, at: OffsetDateTime) -> Result<(), Signatur
 }
 
 /// Builds and checks a path from `leaf` through any of `intermediates` (the other
-/// certificates of the signature's KeyInfo) to one of `trust_anchors` (DER), every
-/// certificate valid at `at`.
+/// certificates of the signature's KeyInfo) to one of `trust_anchors`, every
+/// certificate valid at `at`. Returns when the path found is valid.
 pub(crate) fn verify_path(
     leaf: &Certificate,
     leaf_der: &[u8],
     intermediates: &[Vec<u8>],
-    trust_anchors: &[Vec<u8>],
+    trust_anchors: &TrustAnchors,
     at: OffsetDateTime,
-) -> Result<(), SignatureError> {
+) -> Result<Window, SignatureError> {
     let untrusted = |reason: String| SignatureError::UntrustedChain {
         subject: subject(leaf),
         reason,
@@ -212,7 +276,7 @@ pub(crate) fn verify_path(
         }
         Ok(_) => {}
     }
-    let anchors = anchors(trust_anchors)?;
+    let anchors = trust_anchors.parsed.as_ref().map_err(Clone::clone)?;
     if anchors.is_empty() {
         return Err(untrusted("no trust anchor is configured".into()));
     }
@@ -279,10 +343,18 @@ pub(crate) fn verify_path(
         })?;
     // webpki keeps only the anchor's name and key; its validity is checked here.
     let used = path.anchor();
+    let mut window = Window::of(leaf);
     if let Some((_, cert)) = anchors.iter().find(|(a, _)| a == used) {
         check_validity(cert, at)?;
+        window = window.and(Window::of(cert));
     }
-    Ok(())
+    for ca in path.intermediate_certificates() {
+        // Read when the path was checked: readable here as well.
+        let cert = Certificate::from_der(ca.der().as_ref())
+            .map_err(|e| SignatureError::BadCertificate(e.to_string()))?;
+        window = window.and(Window::of(&cert));
+    }
+    Ok(window)
 }
 
 fn chain_error(e: webpki::Error, untrusted: &dyn Fn(String) -> SignatureError) -> SignatureError {

@@ -264,6 +264,22 @@ pub fn verify(
     trust_anchors: &[Vec<u8>],
     at: OffsetDateTime,
 ) -> Result<Verified, SignatureError> {
+    verify_with(
+        signature_xml,
+        &crate::chain::TrustAnchors::new(trust_anchors.to_vec()),
+        at,
+        None,
+    )
+}
+
+/// [`verify`] against anchors already read, with the path check through `cache`
+/// when there is one.
+pub(crate) fn verify_with(
+    signature_xml: &[u8],
+    trust_anchors: &crate::chain::TrustAnchors,
+    at: OffsetDateTime,
+    cache: Option<&crate::Verifier>,
+) -> Result<Verified, SignatureError> {
     let root = xml::parse(signature_xml)?;
     if !root.is(DSIG_NS, "Signature") {
         return Err(missing("ds:Signature root"));
@@ -398,7 +414,12 @@ pub fn verify(
         return Err(SignatureError::BadSignatureValue);
     }
     let others: Vec<Vec<u8>> = chain.iter().skip(1).map(|(d, _)| d.clone()).collect();
-    crate::chain::verify_path(&leaf, &leaf_der, &others, trust_anchors, at)?;
+    match cache {
+        Some(c) => c.path(&leaf, &leaf_der, &others, at)?,
+        None => {
+            crate::chain::verify_path(&leaf, &leaf_der, &others, trust_anchors, at)?;
+        }
+    }
     // BankID data, from the digested bankIdSignedData only.
     let data = by_id(SIGNED_DATA_ID).ok_or_else(|| missing("bankIdSignedData"))?;
     let text = |local: &str, required: bool| -> Result<String, SignatureError> {

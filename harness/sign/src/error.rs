@@ -108,6 +108,8 @@ pub enum SignatureError {
     OcspNotSignedByIssuer,
     #[error("the ocsp response reports the signer certificate as {0}")]
     OcspNotGood(String),
+    #[error("the ocsp response is not current: {0}")]
+    OcspNotCurrent(String),
 }
 
 impl SignatureError {
@@ -136,6 +138,7 @@ impl SignatureError {
             SignatureError::OcspWrongSigner => "ocsp-wrong-signer",
             SignatureError::OcspNotSignedByIssuer => "ocsp-not-signed-by-issuer",
             SignatureError::OcspNotGood(_) => "ocsp-not-good",
+            SignatureError::OcspNotCurrent(_) => "ocsp-not-current",
         }
     }
 }

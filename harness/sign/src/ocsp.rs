@@ -29,6 +29,45 @@ pub enum OcspStatus {
 pub struct OcspInfo {
     pub status: OcspStatus,
     pub produced_at: OffsetDateTime,
+    /// When the status was known to be correct.
+    pub this_update: OffsetDateTime,
+    /// When newer information will be available, if the responder says.
+    pub next_update: Option<OffsetDateTime>,
+}
+
+/// How far a response's thisUpdate may lie ahead of the verifier's clock: the
+/// responder's and the verifier's clocks are not the same clock.
+pub const OCSP_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
+/// An OCSP response's verdict for a signer and issuer that does not depend on the
+/// clock (signature, certificate id, status), with the times checked per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OcspFacts(OcspInfo);
+
+impl OcspFacts {
+    /// The verdict at `at`: refused once nextUpdate has passed, or while thisUpdate
+    /// lies more than [`OCSP_CLOCK_SKEW`] ahead (RFC 6960 3.2, items 5 and 6).
+    pub(crate) fn at(self, at: OffsetDateTime) -> Result<OcspInfo, SignatureError> {
+        let info = self.0;
+        if info.this_update > at + OCSP_CLOCK_SKEW {
+            return Err(SignatureError::OcspNotCurrent(format!(
+                "its thisUpdate {} is after the time of checking, {at}",
+                info.this_update
+            )));
+        }
+        if let Some(next) = info.next_update.filter(|&n| at > n) {
+            return Err(SignatureError::OcspNotCurrent(format!(
+                "its nextUpdate {next} has passed at the time of checking, {at}"
+            )));
+        }
+        Ok(info)
+    }
+}
+
+fn offset_time(t: &OcspGeneralizedTime, what: &str) -> Result<OffsetDateTime, SignatureError> {
+    let secs = t.0.to_unix_duration().as_secs();
+    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
+        .map_err(|e| unparsable(format!("{what}: {e}")))
 }
 
 fn gtime(t: OffsetDateTime) -> Result<OcspGeneralizedTime, SignError> {
@@ -82,13 +121,24 @@ fn verifies(
 
 /// Parses and verifies an OCSP response for `signer_cert_der` issued by `issuer_der`:
 /// successful, a basic response signed by the issuer (or by a responder certificate
-/// the issuer signed), holding a status for this very certificate, and that status
-/// good.
+/// the issuer signed), holding a status for this very certificate, that status
+/// good, and current at `at` (thisUpdate not ahead of it by more than
+/// [`OCSP_CLOCK_SKEW`], nextUpdate, when given, not passed).
 pub fn check_ocsp(
     ocsp_der: &[u8],
     signer_cert_der: &[u8],
     issuer_der: &[u8],
+    at: OffsetDateTime,
 ) -> Result<OcspInfo, SignatureError> {
+    facts(ocsp_der, signer_cert_der, issuer_der)?.at(at)
+}
+
+/// Everything [`check_ocsp`] checks that does not depend on the clock.
+pub(crate) fn facts(
+    ocsp_der: &[u8],
+    signer_cert_der: &[u8],
+    issuer_der: &[u8],
+) -> Result<OcspFacts, SignatureError> {
     let signer = Certificate::from_der(signer_cert_der)
         .map_err(|e| SignatureError::BadCertificate(e.to_string()))?;
     let issuer = Certificate::from_der(issuer_der)
@@ -156,16 +206,14 @@ pub fn check_ocsp(
             format!("{status:?}").to_lowercase(),
         ));
     }
-    let secs = basic
-        .tbs_response_data
-        .produced_at
-        .0
-        .to_unix_duration()
-        .as_secs();
-    let produced_at = OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
-        .map_err(|e| unparsable(format!("producedAt: {e}")))?;
-    Ok(OcspInfo {
+    Ok(OcspFacts(OcspInfo {
         status,
-        produced_at,
-    })
+        produced_at: offset_time(&basic.tbs_response_data.produced_at, "producedAt")?,
+        this_update: offset_time(&single.this_update, "thisUpdate")?,
+        next_update: single
+            .next_update
+            .as_ref()
+            .map(|t| offset_time(t, "nextUpdate"))
+            .transpose()?,
+    }))
 }

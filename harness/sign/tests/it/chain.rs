@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 /// One RSA key for every certificate here (distinct names keep the paths apart);
 /// generating keys is slow.
-fn key() -> &'static (RsaPrivateKey, KeyPair) {
+pub(super) fn key() -> &'static (RsaPrivateKey, KeyPair) {
     static K: OnceLock<(RsaPrivateKey, KeyPair)> = OnceLock::new();
     K.get_or_init(|| {
         let rsa = pki().signer_key_for_tests();
@@ -26,7 +26,7 @@ fn key() -> &'static (RsaPrivateKey, KeyPair) {
     })
 }
 
-fn params(cn: &str, ca: IsCa, usages: Vec<KeyUsagePurpose>) -> CertificateParams {
+pub(super) fn params(cn: &str, ca: IsCa, usages: Vec<KeyUsagePurpose>) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.distinguished_name.push(DnType::CountryName, "SE");
     p.distinguished_name.push(DnType::CommonName, cn);
@@ -37,15 +37,15 @@ fn params(cn: &str, ca: IsCa, usages: Vec<KeyUsagePurpose>) -> CertificateParams
     p
 }
 
-fn ca() -> IsCa {
+pub(super) fn ca() -> IsCa {
     IsCa::Ca(BasicConstraints::Unconstrained)
 }
 
-fn issuing() -> Vec<KeyUsagePurpose> {
+pub(super) fn issuing() -> Vec<KeyUsagePurpose> {
     vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign]
 }
 
-fn signing() -> Vec<KeyUsagePurpose> {
+pub(super) fn signing() -> Vec<KeyUsagePurpose> {
     vec![
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::ContentCommitment,

@@ -1,3 +1,4 @@
+mod cache;
 mod chain;
 mod known_answers;
 
@@ -86,12 +87,20 @@ fn sign_verify_round_trip() {
     assert_eq!(v.non_visible_data, binding(ID, &payload()).unwrap());
     assert_eq!(v.bindings.len(), 1);
     v.check_binding(ID, &payload()).unwrap();
-    let info = check_ocsp(&signed().ocsp_der, &v.signer_cert_der, pki().ca_cert_der()).unwrap();
+    let info = check_ocsp(
+        &signed().ocsp_der,
+        &v.signer_cert_der,
+        pki().ca_cert_der(),
+        WHEN,
+    )
+    .unwrap();
     assert_eq!(
         info,
         OcspInfo {
             status: OcspStatus::Good,
-            produced_at: WHEN
+            produced_at: WHEN,
+            this_update: WHEN,
+            next_update: None,
         }
     );
 }
@@ -259,7 +268,13 @@ fn ocsp_for_another_certificate_is_rejected() {
         })
         .unwrap();
     let s = signed_with(&other);
-    let err = check_ocsp(&s.ocsp_der, pki().signer().cert_der(), pki().ca_cert_der()).unwrap_err();
+    let err = check_ocsp(
+        &s.ocsp_der,
+        pki().signer().cert_der(),
+        pki().ca_cert_der(),
+        WHEN,
+    )
+    .unwrap_err();
     assert_eq!(err, SignatureError::OcspWrongSigner);
     assert_eq!(err.class(), "ocsp-wrong-signer");
 }
@@ -271,18 +286,26 @@ fn ocsp_not_signed_by_issuer_and_garbage() {
         &signed().ocsp_der,
         pki().signer().cert_der(),
         pki().signer().cert_der(),
+        WHEN,
     )
     .unwrap_err();
     assert_eq!(err, SignatureError::OcspNotSignedByIssuer);
     let mut flipped = signed().ocsp_der.clone();
     let n = flipped.len();
     flipped[n - 10] ^= 0x01;
-    let err = check_ocsp(&flipped, pki().signer().cert_der(), pki().ca_cert_der()).unwrap_err();
+    let err = check_ocsp(
+        &flipped,
+        pki().signer().cert_der(),
+        pki().ca_cert_der(),
+        WHEN,
+    )
+    .unwrap_err();
     assert_eq!(err, SignatureError::OcspNotSignedByIssuer);
     let err = check_ocsp(
         b"\x30\x03\x0a\x01\x02",
         pki().signer().cert_der(),
         pki().ca_cert_der(),
+        WHEN,
     )
     .unwrap_err();
     assert_eq!(err.class(), "ocsp-not-successful");
@@ -290,7 +313,8 @@ fn ocsp_not_signed_by_issuer_and_garbage() {
         assert!(check_ocsp(
             &signed().ocsp_der[..n],
             pki().signer().cert_der(),
-            pki().ca_cert_der()
+            pki().ca_cert_der(),
+            WHEN,
         )
         .is_err());
     }
@@ -369,6 +393,6 @@ proptest::proptest! {
         let mut o = signed().ocsp_der.clone();
         let j = flip % o.len();
         o[j] = byte;
-        let _ = check_ocsp(&o, pki().signer().cert_der(), pki().ca_cert_der());
+        let _ = check_ocsp(&o, pki().signer().cert_der(), pki().ca_cert_der(), WHEN);
     }
 }

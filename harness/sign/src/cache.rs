@@ -1,0 +1,144 @@
+//! A verifier for a server that sees the same signers again and again: trust anchors
+//! parsed once, and certification paths and OCSP verdicts remembered by the SHA-256 of
+//! their exact bytes, with every time-dependent check made again for each request.
+//!
+//! What is remembered is only what does not depend on the clock:
+//! - a certification path that verified, with the window in which every certificate
+//!   on it is valid. A later request inside that window gets the same answer a fresh
+//!   verification gives (the same path is valid then); a request outside it is
+//!   verified afresh, so an expired or not yet valid certificate is refused with the
+//!   error a fresh verification names. Paths that failed are not remembered.
+//! - an OCSP response's verdict for a signer and an issuer (signature, certificate
+//!   id, status: all a function of the three byte strings), with its thisUpdate and
+//!   nextUpdate, which are checked against each request's time.
+//!
+//! Both caches are bounded LRUs behind a mutex each; a verification runs outside the
+//! lock, so two threads missing at once both verify (and store the same entry).
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::chain::{TrustAnchors, Window};
+use crate::ocsp::OcspFacts;
+use crate::{OcspInfo, SignatureError, Verified};
+
+/// Entries each cache holds by default: far more signers than a test run has.
+pub const DEFAULT_CACHE_ENTRIES: usize = 512;
+
+/// Verifies signatures and OCSP responses against one set of trust anchors,
+/// remembering what it verified (see the module's documentation). `Send + Sync`.
+pub struct Verifier {
+    anchors: TrustAnchors,
+    paths: Mutex<LruCache<[u8; 32], Window>>,
+    ocsp: Mutex<LruCache<[u8; 32], Result<OcspFacts, SignatureError>>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("anchors", &self.anchors.ders().len())
+            .field("paths", &lock(&self.paths).len())
+            .field("ocsp", &lock(&self.ocsp).len())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The caches hold plain values: one left by a panicking thread is still whole.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// SHA-256 over length-prefixed parts, so that no two part lists hash alike by
+/// shifting bytes from one part to the next.
+fn key(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+impl Verifier {
+    /// A verifier for `trust_anchors` (DER) with caches of `entries` entries each.
+    /// Anchors that cannot be read are an error of each verification, as with
+    /// [`crate::verify`].
+    pub fn new(trust_anchors: Vec<Vec<u8>>, entries: usize) -> Self {
+        let cap = NonZeroUsize::new(entries.max(1)).unwrap_or(NonZeroUsize::MIN);
+        Verifier {
+            anchors: TrustAnchors::new(trust_anchors),
+            paths: Mutex::new(LruCache::new(cap)),
+            ocsp: Mutex::new(LruCache::new(cap)),
+        }
+    }
+
+    /// The trust anchors, DER.
+    pub fn trust_anchors(&self) -> &[Vec<u8>] {
+        self.anchors.ders()
+    }
+
+    /// [`crate::verify`], with the certification path taken from the cache when it
+    /// verified before and `at` lies in its window.
+    pub fn verify(
+        &self,
+        signature_xml: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<Verified, SignatureError> {
+        crate::dsig::verify_with(signature_xml, &self.anchors, at, Some(self))
+    }
+
+    /// [`crate::check_ocsp`], with the verdict on the three byte strings taken from
+    /// the cache when it was reached before; the times are checked against `at`.
+    pub fn check_ocsp(
+        &self,
+        ocsp_der: &[u8],
+        signer_cert_der: &[u8],
+        issuer_der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<OcspInfo, SignatureError> {
+        let k = key(&[self.anchors.id(), ocsp_der, signer_cert_der, issuer_der]);
+        let cached = lock(&self.ocsp).get(&k).cloned();
+        let facts = match cached {
+            Some(facts) => facts,
+            None => {
+                let facts = crate::ocsp::facts(ocsp_der, signer_cert_der, issuer_der);
+                lock(&self.ocsp).put(k, facts.clone());
+                facts
+            }
+        };
+        facts?.at(at)
+    }
+
+    /// The certification path check of `verify`: the window remembered for these
+    /// certificates when `at` lies in it, else a fresh check (remembered when it passes).
+    pub(crate) fn path(
+        &self,
+        leaf: &x509_cert::Certificate,
+        leaf_der: &[u8],
+        intermediates: &[Vec<u8>],
+        at: OffsetDateTime,
+    ) -> Result<(), SignatureError> {
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(intermediates.len() + 2);
+        parts.push(self.anchors.id());
+        parts.push(leaf_der);
+        parts.extend(intermediates.iter().map(Vec::as_slice));
+        let k = key(&parts);
+        let hit = lock(&self.paths).get(&k).copied();
+        if hit.is_some_and(|w| w.contains(at)) {
+            return Ok(());
+        }
+        let window = crate::chain::verify_path(leaf, leaf_der, intermediates, &self.anchors, at)?;
+        lock(&self.paths).put(k, window);
+        Ok(())
+    }
+}
+
+// Shared across a server's connections.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Verifier>();
+};
