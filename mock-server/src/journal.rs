@@ -3,7 +3,12 @@
 //!
 //! # Format
 //! A segment starts with the 8-byte magic [`MAGIC`], then frames:
-//! `len: u32 LE | crc32(payload): u32 LE | payload (len bytes, one JSON record)`.
+//! `len: u32 LE | crc32(payload): u32 LE | payload (len bytes)`.
+//! A record's payload holds its bodies raw, once, and the rest as JSON after them:
+//! `RAW_TAG (4 bytes) | request len: u32 LE | response len: u32 LE | request bytes |
+//! response bytes | JSON record` (its `request` and `response` are empty there).
+//! Journals written before this hold a record as the payload's JSON alone, with the
+//! bodies in base64 (a 9 KB request took 17.7 KB); both are read.
 //! When the next segment starts, the segment gets a last frame, its footer:
 //! `{"segment_end":{"records":N,"first_seq":A,"last_seq":B}}` ([`SegmentEnd`]).
 //! Segments from before footers existed start with [`MAGIC_V1`] and are read alike.
@@ -52,6 +57,9 @@ pub const MAGIC_V1: &[u8; 8] = b"EIOAJNL1";
 /// Frames larger than this are treated as damage, not as records.
 pub const MAX_RECORD_BYTES: u32 = 256 * 1024 * 1024;
 const FRAME_HEADER: usize = 8;
+/// First bytes of a record payload with raw bodies: never the start of JSON.
+pub const RAW_TAG: &[u8; 4] = b"\x00RB1";
+const RAW_HEADER: usize = RAW_TAG.len() + 8;
 const MAX_BATCH: usize = 4096;
 
 /// Whether an appended record is forced to stable storage before the answer.
@@ -570,9 +578,55 @@ impl Writer {
     }
 }
 
-fn encode_frame(record: &Record, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-    frame(&serde_json::to_vec(record)?, buf);
+/// Appends `record` as one frame with its bodies raw (see the module's format). The
+/// bodies are moved out of `record`, which is spent once written.
+fn encode_frame(record: &mut Record, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    let request = std::mem::take(&mut record.request);
+    let response = std::mem::take(&mut record.response);
+    let start = buf.len();
+    buf.extend_from_slice(&[0; FRAME_HEADER]);
+    buf.extend_from_slice(RAW_TAG);
+    buf.extend_from_slice(&body_len(&request).to_le_bytes());
+    buf.extend_from_slice(&body_len(&response).to_le_bytes());
+    buf.extend_from_slice(&request);
+    buf.extend_from_slice(&response);
+    if let Err(e) = serde_json::to_writer(&mut *buf, &*record) {
+        buf.truncate(start);
+        return Err(e);
+    }
+    let payload = &buf[start + FRAME_HEADER..];
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let crc = crc32fast::hash(payload);
+    buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
     Ok(())
+}
+
+fn body_len(b: &[u8]) -> u32 {
+    // Bodies are bounded far below 4 GiB by the server's limit; a frame that large
+    // is refused as damage when read, never misread.
+    u32::try_from(b.len()).unwrap_or(u32::MAX)
+}
+
+/// A record payload in the raw-body format: the bodies, then the JSON.
+fn decode_raw(payload: &[u8]) -> Result<Record, String> {
+    let h = payload
+        .get(RAW_TAG.len()..RAW_HEADER)
+        .ok_or("record header cut short")?;
+    let req = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+    let resp = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+    let bodies = &payload[RAW_HEADER..];
+    if req.saturating_add(resp) > bodies.len() {
+        return Err(format!(
+            "body lengths {req} and {resp} run past the record ({} bytes)",
+            bodies.len()
+        ));
+    }
+    let mut record: Record =
+        serde_json::from_slice(&bodies[req + resp..]).map_err(|e| e.to_string())?;
+    record.request = bodies[..req].to_vec();
+    record.response = bodies[req..req + resp].to_vec();
+    Ok(record)
 }
 
 fn encode_footer(contents: &SegmentEnd, buf: &mut Vec<u8>) {
@@ -779,7 +833,13 @@ fn check_frame(data: &[u8], pos: usize) -> Frame {
             };
         }
     }
-    match serde_json::from_slice::<Record>(payload) {
+    let decoded = if payload.starts_with(RAW_TAG) {
+        decode_raw(payload)
+    } else {
+        // A record written before bodies were stored raw: JSON with base64 bodies.
+        serde_json::from_slice::<Record>(payload).map_err(|e| e.to_string())
+    };
+    match decoded {
         Ok(record) => Frame::Intact {
             record: Box::new(record),
             end,
@@ -793,8 +853,10 @@ fn check_frame(data: &[u8], pos: usize) -> Frame {
 
 /// The offset of the next intact frame after a damaged one at `pos`: where its
 /// declared length points, else the first offset that holds one. A match needs a
-/// plausible length, the CRC and valid JSON; frame headers cannot occur inside a
-/// payload (JSON bytes are >= 0x20, so any length they spell exceeds the maximum).
+/// plausible length, the CRC and a decodable record. In a JSON payload no frame
+/// header can occur (JSON bytes are >= 0x20, so any length they spell exceeds the
+/// maximum); raw bodies can hold anything, so a body that spells a whole frame with
+/// its CRC could be taken for one, but only while skipping damage.
 fn next_intact(data: &[u8], pos: usize, declared_end: Option<usize>) -> Option<usize> {
     let intact = |p: usize| {
         matches!(
@@ -832,8 +894,14 @@ fn is_torn_tail(rest: &[u8]) -> bool {
     }
     // A last frame ending exactly at the end of the file is torn when part of it
     // was never written (reads back as NUL, which JSON never holds); without NUL
-    // bytes it is a damaged acknowledged record.
-    len as usize == payload.len() && payload.contains(&0)
+    // bytes it is a damaged acknowledged record. A raw-body record may hold NUL in
+    // its header and bodies, but ends in its JSON: torn when its end reads NUL.
+    let unwritten = if payload.starts_with(RAW_TAG) {
+        payload.last() == Some(&0)
+    } else {
+        payload.contains(&0)
+    };
+    len as usize == payload.len() && unwritten
 }
 
 /// The highest `"seq":N` that opens a record in damaged bytes.
@@ -1680,6 +1748,88 @@ mod tests {
         let c = read_journal(&d).unwrap();
         assert_eq!(seqs(&c), (1..=12).collect::<Vec<u64>>());
         assert!(c.damage.is_empty(), "{:?}", c.damage);
+    }
+
+    /// A record as journals before raw bodies held it: JSON, bodies in base64.
+    fn old_frame(record: &Record, buf: &mut Vec<u8>) {
+        frame(&serde_json::to_vec(record).unwrap(), buf);
+    }
+
+    #[test]
+    fn bodies_are_stored_once_raw_and_read_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        // A 9 KB body with NUL bytes, bytes that spell a frame header, and JSON.
+        let mut body = b"<x>{\"seq\":99}</x>\0\0\x08\0\0\0".to_vec();
+        body.extend((0..9000u32).map(|i| (i % 251) as u8));
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        let mut r = record("raw");
+        r.request = body.clone();
+        r.response = vec![0xff, 0, 0xfe];
+        rt().block_on(j.append(r)).unwrap();
+        j.close();
+        let data = fs::read(segment_path(&d, 1)).unwrap();
+        let fr = frames(&data);
+        assert_eq!(fr.len(), 1);
+        let frame_len = fr[0].1 - fr[0].0;
+        assert!(
+            frame_len < body.len() + 512,
+            "a {} byte body took a {frame_len} byte record",
+            body.len()
+        );
+        let found = data.windows(body.len()).filter(|w| *w == body).count();
+        assert_eq!(found, 1, "the body is in the segment once, as sent");
+        let c = read_journal(&d).unwrap();
+        assert!(c.damage.is_empty(), "{:?}", c.damage);
+        assert_eq!(c.records[0].request, body);
+        assert_eq!(c.records[0].response, vec![0xff, 0, 0xfe]);
+        assert_eq!(c.records[0].tx_id.as_deref(), Some("raw"));
+    }
+
+    #[test]
+    fn journals_with_base64_bodies_are_read_and_appended_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        fs::create_dir_all(&d).unwrap();
+        let mut data = MAGIC.to_vec();
+        for i in 1..=3u64 {
+            let mut r = record(&format!("old{i}"));
+            r.seq = i;
+            r.request = format!("<old n=\"{i}\"/>").into_bytes();
+            old_frame(&r, &mut data);
+        }
+        assert!(
+            data.windows(8).any(|w| w == b"PG9sZCBu"),
+            "base64 bodies, as before"
+        );
+        fs::write(segment_path(&d, 1), &data).unwrap();
+        let j = Journal::open(JournalConfig::new(&d)).unwrap();
+        assert_eq!(j.recovery().records, 3);
+        assert_eq!(rt().block_on(j.append(record("new4"))).unwrap(), 4);
+        j.close();
+        let c = read_journal(&d).unwrap();
+        assert!(c.damage.is_empty(), "{:?}", c.damage);
+        assert_eq!(txs(&c), ["old1", "old2", "old3", "new4"]);
+        assert_eq!(c.records[1].request, b"<old n=\"2\"/>");
+        assert_eq!(c.records[3].request, b"req");
+        assert_eq!(c.records[3].response, b"resp");
+    }
+
+    #[test]
+    fn a_raw_record_whose_lengths_overrun_it_is_damage_not_a_record() {
+        let mut r = record("x");
+        let mut buf = Vec::new();
+        encode_frame(&mut r, &mut buf).unwrap();
+        let payload = &mut buf[FRAME_HEADER..];
+        payload[RAW_TAG.len()..RAW_TAG.len() + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let crc = crc32fast::hash(payload);
+        buf[4..8].copy_from_slice(&crc.to_le_bytes());
+        let mut data = MAGIC.to_vec();
+        data.extend_from_slice(&buf);
+        match check_frame(&data, MAGIC.len()) {
+            Frame::Damaged { reason, .. } => assert!(reason.contains("run past"), "{reason}"),
+            _ => panic!("an overrunning body length was read as a record"),
+        }
     }
 
     #[test]
