@@ -4,9 +4,12 @@
 //!
 //! Everything is rendered from one [`ConnectionTest`]. The fixed texts (headings, labels,
 //! status words, the level sentences and the check titles) come in English or Swedish
-//! ([`Lang`]); check ids stay as they are, and what the probe measured (facts, summaries,
-//! remedies) is shown as it wrote it. Request and response bodies are shown redacted by
-//! [`eioa_model::redact`] unless the test says they are unredacted.
+//! ([`Lang`]), and so do the remedies and the next-level hint: the probe writes each in both
+//! languages ([`Check::remedy_sv`], [`ConnectionTest::next_level_hint_sv`]), and a result
+//! written before it did shows its English remedy in a Swedish report. Check ids stay as they
+//! are, and what the probe measured (facts, summaries) is shown as it wrote it, in English.
+//! Request and response bodies are shown redacted by [`eioa_model::redact`] unless the test
+//! says they are unredacted.
 
 use std::fmt::Write as _;
 use std::fs::{DirBuilder, OpenOptions};
@@ -269,7 +272,7 @@ const EN: Texts = Texts {
     started: "Started",
     finished: "Finished",
     checks: "Checks",
-    checks_note: "In the order they ran. Facts, findings and remedies are shown as the tool measured them.",
+    checks_note: "In the order they ran. Facts and findings are shown as the tool measured them.",
     remedy: "What to do",
     col_status: "status",
     col_check: "check: finding",
@@ -331,7 +334,7 @@ const SV: Texts = Texts {
     started: "Start",
     finished: "Slut",
     checks: "Kontroller",
-    checks_note: "I den ordning de kördes. Mätvärden, fynd och åtgärder visas på engelska, så som verktyget mätte dem.",
+    checks_note: "I den ordning de kördes. Mätvärden och fynd visas på engelska, så som verktyget mätte dem.",
     remedy: "Åtgärd",
     col_status: "status",
     col_check: "kontroll: fynd",
@@ -533,6 +536,15 @@ pub fn check_title(check: &Check, lang: Lang) -> &str {
     }
 }
 
+/// The check's remedy in `lang`: the Swedish one when the probe wrote it, else the English one
+/// (results written before remedies were translated have only that).
+pub fn remedy(check: &Check, lang: Lang) -> Option<&str> {
+    match (lang, &check.remedy_sv) {
+        (Lang::Sv, Some(sv)) => Some(sv),
+        _ => check.remedy.as_deref(),
+    }
+}
+
 fn delivery_word(d: &str, lang: Lang) -> &str {
     match (lang, d) {
         (Lang::En, "not-sent") => "not sent",
@@ -571,13 +583,14 @@ fn verdict_lines(t: &ConnectionTest, lang: Lang) -> (String, Option<String>) {
         _ => level_sentence(t.level, lang).to_owned(),
     };
     let next = t.level.next().map(|n| {
-        let need = match (lang, &t.next_level_hint) {
+        let (hint, prefix) = match lang {
+            Lang::En => (&t.next_level_hint, format!("For {}: ", n.title())),
+            Lang::Sv => (&t.next_level_hint_sv, format!("För {}: ", n.title_sv())),
+        };
+        let need = match hint {
             // The probe's hint may name the level itself ("For reachable: …"); the label
             // below already does.
-            (Lang::En, Some(h)) if !h.is_empty() => h
-                .strip_prefix(&format!("For {}: ", n.title()))
-                .unwrap_or(h)
-                .to_owned(),
+            Some(h) if !h.is_empty() => h.strip_prefix(&prefix).unwrap_or(h).to_owned(),
             _ => next_sentence(n, lang).to_owned(),
         };
         format!(
@@ -628,7 +641,7 @@ pub fn to_markdown(t: &ConnectionTest, lang: Lang) -> String {
             x.first_failure,
             f.id,
             check_title(f, lang),
-            f.remedy.as_deref().unwrap_or(&f.summary)
+            remedy(f, lang).unwrap_or(&f.summary)
         );
     }
     let _ = writeln!(
@@ -677,7 +690,7 @@ pub fn to_markdown(t: &ConnectionTest, lang: Lang) -> String {
             },
             cell(check_title(c, lang)),
             cell(&c.summary),
-            cell(c.remedy.as_deref().unwrap_or(""))
+            cell(remedy(c, lang).unwrap_or(""))
         );
     }
     for c in &t.checks {
@@ -848,13 +861,13 @@ pub fn to_junit(t: &ConnectionTest, lang: Lang) -> String {
                     "{}\n\n{}: {}",
                     facts,
                     texts(lang).remedy,
-                    c.remedy.as_deref().unwrap_or("")
+                    remedy(c, lang).unwrap_or("")
                 ));
                 s
             }
             Status::Skipped => {
                 let mut s = TestCaseStatus::skipped();
-                s.set_message(c.remedy.clone().unwrap_or_else(|| c.summary.clone()));
+                s.set_message(remedy(c, lang).unwrap_or(&c.summary));
                 s
             }
         };
@@ -865,7 +878,7 @@ pub fn to_junit(t: &ConnectionTest, lang: Lang) -> String {
         ));
         let mut out = format!("{}: {}\n{}", status_word(c.status, lang), c.summary, facts);
         if c.status == Status::Warn {
-            if let Some(r) = &c.remedy {
+            if let Some(r) = remedy(c, lang) {
                 let _ = writeln!(out, "{}: {r}", texts(lang).remedy);
             }
         }
@@ -988,7 +1001,7 @@ pub fn to_html(t: &ConnectionTest, lang: Lang) -> String {
                     @if let Some(f) = t.first_failure() {
                         p.first {
                             b { (x.first_failure) ": " } code { (f.id) } " " (check_title(f, lang)) " — "
-                            (f.remedy.as_deref().unwrap_or(&f.summary))
+                            (remedy(f, lang).unwrap_or(&f.summary))
                         }
                     }
                     ol.ladder aria-label=(x.levels) {
@@ -1015,7 +1028,7 @@ pub fn to_html(t: &ConnectionTest, lang: Lang) -> String {
                                         @for f in &c.facts { dt { (f.key) } dd { (f.value) } }
                                     }
                                 }
-                                @if let Some(r) = &c.remedy {
+                                @if let Some(r) = remedy(c, lang) {
                                     @if c.status != Status::Pass {
                                         p.remedy { b { (x.remedy) ":" } (r) }
                                     }

@@ -18,7 +18,7 @@ use super::cert::{self, when};
 use super::checks::{self};
 use super::identity::IdState;
 use super::model::{CertPanel, Fact, Status};
-use super::probe::{alert_name, ms, rustls_error, tls_defs, version_name, Probe};
+use super::probe::{alert_name, ms, rustls_error, tls_defs, version_name, Probe, Remedy};
 use crate::tls::{root_store, with as note};
 
 #[derive(Debug, Default)]
@@ -49,10 +49,11 @@ impl KeyMismatch {
         )
     }
 
-    fn remedy(&self) -> String {
-        format!(
-            "The key type does not match what the server accepts: it takes {} signatures only. Use a certificate whose key the server accepts (for FK, the one ordered from Expisoft).",
-            self.server.join(", ")
+    fn remedy(&self) -> Remedy {
+        let schemes = self.server.join(", ");
+        Remedy::new(
+            format!("The key type does not match what the server accepts: it takes {schemes} signatures only. Use a certificate whose key the server accepts (for FK, the one ordered from Expisoft)."),
+            format!("Nyckeltypen stämmer inte med det servern godtar: den tar bara emot signaturer av typen {schemes}. Använd ett certifikat med en nyckel som servern godtar (för FK, det som beställts från Expisoft)."),
         )
     }
 }
@@ -179,7 +180,10 @@ impl Probe<'_> {
                     Status::Fail,
                     format!("no trust roots: {e}"),
                     vec![],
-                    Some("Pass the CA that issued the server's certificate with --ca FILE.".into()),
+                    Some(Remedy::new(
+                        "Pass the CA that issued the server's certificate with --ca FILE.",
+                        "Ange CA-certifikatet som utfärdade serverns certifikat med --ca FILE.",
+                    )),
                     t,
                 );
                 for def in &tls_defs()[1..] {
@@ -199,7 +203,10 @@ impl Probe<'_> {
                     Status::Fail,
                     format!("`{host}` cannot be used as a TLS server name: {e}"),
                     vec![],
-                    Some("Use a host name or an IP address in the URL.".into()),
+                    Some(Remedy::new(
+                        "Use a host name or an IP address in the URL.",
+                        "Använd ett värdnamn eller en IP-adress i URL:en.",
+                    )),
                     t,
                 );
                 for def in &tls_defs()[1..] {
@@ -236,7 +243,10 @@ impl Probe<'_> {
                     Status::Fail,
                     format!("cannot configure TLS: {e}"),
                     vec![],
-                    Some("Check the --ca files: each must be a CA certificate.".into()),
+                    Some(Remedy::new(
+                        "Check the --ca files: each must be a CA certificate.",
+                        "Kontrollera filerna till --ca: var och en måste vara ett CA-certifikat.",
+                    )),
                     t,
                 );
                 for def in &tls_defs()[1..] {
@@ -266,7 +276,10 @@ impl Probe<'_> {
         let (end, handshake_error, mut tls_stream, suite, version) = match result {
             Err(_) => {
                 self.push(checks::TLS_HANDSHAKE, Status::Fail, format!("no TLS answer from {peer} within {:?}", self.opts.connect_timeout), vec![Fact::new("peer", peer.clone()), Fact::new("waited", ms(t.elapsed()))],
-                    Some(format!("Something accepts TCP at {peer} but does not speak TLS: check the port and that the URL is https (FK: test 8020, production 7020); if a proxy or TLS inspection sits in between, ask for a direct route.")), t);
+                    Some(Remedy::new(
+                        format!("Something accepts TCP at {peer} but does not speak TLS: check the port and that the URL is https (FK: test 8020, production 7020); if a proxy or TLS inspection sits in between, ask for a direct route."),
+                        format!("Något tar emot TCP på {peer} men talar inte TLS: kontrollera porten och att URL:en är https (FK: test 8020, produktion 7020); om en proxy eller TLS-inspektion sitter emellan, be om en direkt väg."),
+                    )), t);
                 (TlsEnd::Broken, None, None, None, None)
             }
             Ok(Ok(s)) => {
@@ -335,12 +348,18 @@ impl Probe<'_> {
                     }
                     (Some(rustls::Error::AlertReceived(alert)), true) => {
                         self.push(checks::TLS_HANDSHAKE, Status::Fail, format!("the server refused the handshake with alert {}", alert_name(*alert)), vec![Fact::new("peer", peer.clone()), Fact::new("alert", alert_name(*alert))],
-                            Some("The server and this client share no TLS version or cipher suite (TLS 1.2 and 1.3 are offered), or the server refuses the name asked for: check the URL's host name and port.".into()), t);
+                            Some(Remedy::new(
+                                "The server and this client share no TLS version or cipher suite (TLS 1.2 and 1.3 are offered), or the server refuses the name asked for: check the URL's host name and port.",
+                                "Servern och klienten har ingen gemensam TLS-version eller chiffersvit (TLS 1.2 och 1.3 erbjuds), eller så avvisar servern namnet som efterfrågades: kontrollera värdnamnet och porten i URL:en.",
+                            )), t);
                         (TlsEnd::Broken, tls_err, None, None, None)
                     }
                     _ => {
                         self.push(checks::TLS_HANDSHAKE, Status::Fail, format!("the TLS handshake with {peer} failed: {e}"), vec![Fact::new("peer", peer.clone()), Fact::new("error", e.to_string())],
-                            Some(format!("Something at {peer} does not complete a TLS handshake: check the port and that the URL is https; a proxy or TLS inspection in between breaks mutual TLS.")), t);
+                            Some(Remedy::new(
+                                format!("Something at {peer} does not complete a TLS handshake: check the port and that the URL is https; a proxy or TLS inspection in between breaks mutual TLS."),
+                                format!("Något på {peer} slutför inte en TLS-handskakning: kontrollera porten och att URL:en är https; en proxy eller TLS-inspektion emellan gör ömsesidig TLS omöjlig."),
+                            )), t);
                         (TlsEnd::Broken, tls_err, None, None, None)
                     }
                 }
@@ -373,7 +392,10 @@ impl Probe<'_> {
         let t = Instant::now();
         if !seen.cert_requested {
             if matches!(end, TlsEnd::Done) {
-                self.push(checks::TLS_CA_NAMES, Status::Warn, "the server did not ask for a client certificate", vec![], Some("FK's service always asks for one: you may be talking to something else (a proxy, TLS inspection, the wrong port).".into()), t);
+                self.push(checks::TLS_CA_NAMES, Status::Warn, "the server did not ask for a client certificate", vec![], Some(Remedy::new(
+                    "FK's service always asks for one: you may be talking to something else (a proxy, TLS inspection, the wrong port).",
+                    "FK:s tjänst begär alltid ett klientcertifikat: du kan ha nått något annat (en proxy, TLS-inspektion, fel port).",
+                )), t);
             } else {
                 self.skip(
                     checks::TLS_CA_NAMES,
@@ -418,7 +440,10 @@ impl Probe<'_> {
                 match issuers.iter().find(|(raw, _)| wanted.contains(raw)) {
                     Some((_, name)) => self.push(checks::TLS_CA_NAMES, Status::Pass, format!("the server accepts {name}, which issued the client chain"), facts, None, t),
                     None => self.push(checks::TLS_CA_NAMES, Status::Warn, format!("the client certificate's issuer {leaf_issuer} is not among the {} authorities the server names", names.len()),
-                        facts, Some(format!("The server will likely refuse this certificate: use a certificate issued under {} (for FK, the one ordered from Expisoft), with its intermediates.", names.join("; "))), t),
+                        facts, Some(Remedy::new(
+                            format!("The server will likely refuse this certificate: use a certificate issued under {} (for FK, the one ordered from Expisoft), with its intermediates.", names.join("; ")),
+                            format!("Servern kommer troligen att avvisa certifikatet: använd ett certifikat utfärdat under {} (för FK, det som beställts från Expisoft), med dess mellanliggande certifikat.", names.join("; ")),
+                        )), t),
                 }
             }
         }
@@ -468,20 +493,32 @@ impl Probe<'_> {
                 match after {
                     Err(_) | Ok(Ok(1..)) => {
                         if !seen.cert_requested {
-                            self.push(checks::TLS_CLIENT_CERT, Status::Warn, "no client certificate was asked for, so none was checked", facts, Some("Mutual TLS is not proven: FK's service asks for the certificate; check that you reach the right host and port.".into()), t);
+                            self.push(checks::TLS_CLIENT_CERT, Status::Warn, "no client certificate was asked for, so none was checked", facts, Some(Remedy::new(
+                                "Mutual TLS is not proven: FK's service asks for the certificate; check that you reach the right host and port.",
+                                "Ömsesidig TLS är inte bevisad: FK:s tjänst begär certifikatet; kontrollera att du når rätt värd och port.",
+                            )), t);
                         } else if let Some(m) = &mismatch {
                             self.push(checks::TLS_CLIENT_CERT, Status::Fail, m.summary(), facts, Some(m.remedy()), t);
                         } else if !seen.client_cert_sent {
-                            self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server asked for a client certificate, none was sent, and it did not object", facts, Some("Pass the certificate from Expisoft with --p12 or --cert/--key: FK refuses connections without it.".into()), t);
+                            self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server asked for a client certificate, none was sent, and it did not object", facts, Some(Remedy::new(
+                                "Pass the certificate from Expisoft with --p12 or --cert/--key: FK refuses connections without it.",
+                                "Ange certifikatet från Expisoft med --p12 eller --cert/--key: FK avvisar anslutningar utan det.",
+                            )), t);
                         } else {
                             self.push(checks::TLS_CLIENT_CERT, Status::Pass, format!("accepted: no alert within {} after the handshake", ms(self.opts.alert_wait)), facts, None, t);
                         }
                     }
                     Ok(Err(e)) => match rustls_error(&e) {
                         Some(rustls::Error::AlertReceived(alert)) => self.client_cert_refused(alert, sent, id, t, "after the handshake", mismatch.as_ref()),
-                        _ => self.push(checks::TLS_CLIENT_CERT, Status::Fail, format!("the connection failed right after the handshake: {e}"), facts, Some("The server dropped the connection without naming a reason: check with the server's operator that this certificate is registered for the service.".into()), t),
+                        _ => self.push(checks::TLS_CLIENT_CERT, Status::Fail, format!("the connection failed right after the handshake: {e}"), facts, Some(Remedy::new(
+                            "The server dropped the connection without naming a reason: check with the server's operator that this certificate is registered for the service.",
+                            "Servern stängde anslutningen utan att ange något skäl: kontrollera med serverns driftansvariga att certifikatet är registrerat för tjänsten.",
+                        )), t),
                     },
-                    Ok(Ok(0)) => self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server closed the connection right after the handshake, without an alert", facts, Some("Some servers close silently when they refuse a certificate: if the HTTP check fails too, ask the server's operator whether this certificate is registered.".into()), t),
+                    Ok(Ok(0)) => self.push(checks::TLS_CLIENT_CERT, Status::Warn, "the server closed the connection right after the handshake, without an alert", facts, Some(Remedy::new(
+                        "Some servers close silently when they refuse a certificate: if the HTTP check fails too, ask the server's operator whether this certificate is registered.",
+                        "Vissa servrar stänger tyst när de avvisar ett certifikat: om även HTTP-kontrollen misslyckas, fråga serverns driftansvariga om certifikatet är registrerat.",
+                    )), t),
                 }
                 // Close politely; errors here change nothing.
                 let _ = tokio::time::timeout(
@@ -516,18 +553,47 @@ impl Probe<'_> {
             .and_then(|c| cert::parse(c, self.now))
             .map(|c| c.panel.issuer)
             .unwrap_or_default();
-        let remedy = match alert {
-            // The identity was given but could not be used: say why, not "pass one".
-            _ if mismatch.is_some() => mismatch.map(KeyMismatch::remedy).unwrap_or_default(),
-            AlertDescription::CertificateRequired => "The server requires a client certificate: pass the certificate from Expisoft with --p12 FILE or --cert FILE --key FILE.".to_owned(),
-            AlertDescription::UnknownCA => format!("The server does not trust the authority that issued the client certificate ({issuer}): use the certificate FK accepts (ordered from Expisoft) and include its intermediate certificates."),
-            AlertDescription::BadCertificate => "The server could not verify the client certificate (a broken chain, a missing intermediate, or a key that does not match): include the intermediates and check the key.".to_owned(),
-            AlertDescription::CertificateExpired => "The server says the client certificate has expired: order a new one from Expisoft.".to_owned(),
-            AlertDescription::CertificateRevoked => "The client certificate has been revoked: order a new one from Expisoft.".to_owned(),
-            AlertDescription::UnsupportedCertificate => "The server does not accept this kind of certificate (key type or usage): use the certificate Expisoft issued for the connection.".to_owned(),
-            AlertDescription::AccessDenied => "The certificate is valid but not allowed: ask FK whether the connection agreement for this certificate is in place.".to_owned(),
-            AlertDescription::HandshakeFailure => "The server ended the handshake without a specific reason: most often it refused the client certificate; check it is the one registered with FK.".to_owned(),
-            _ => format!("The server refused the connection with `{name}`: show this alert to the server's operator."),
+        // The identity was given but could not be used: say why, not "pass one".
+        let remedy = match mismatch {
+            Some(m) => m.remedy(),
+            None => match alert {
+                AlertDescription::CertificateRequired => Remedy::new(
+                    "The server requires a client certificate: pass the certificate from Expisoft with --p12 FILE or --cert FILE --key FILE.",
+                    "Servern kräver ett klientcertifikat: ange certifikatet från Expisoft med --p12 FILE eller --cert FILE --key FILE.",
+                ),
+                AlertDescription::UnknownCA => Remedy::new(
+                    format!("The server does not trust the authority that issued the client certificate ({issuer}): use the certificate FK accepts (ordered from Expisoft) and include its intermediate certificates."),
+                    format!("Servern litar inte på utfärdaren av klientcertifikatet ({issuer}): använd det certifikat som FK godtar (beställt från Expisoft) och skicka med dess mellanliggande certifikat."),
+                ),
+                AlertDescription::BadCertificate => Remedy::new(
+                    "The server could not verify the client certificate (a broken chain, a missing intermediate, or a key that does not match): include the intermediates and check the key.",
+                    "Servern kunde inte verifiera klientcertifikatet (en bruten kedja, ett saknat mellanliggande certifikat eller en nyckel som inte hör till certifikatet): skicka med de mellanliggande certifikaten och kontrollera nyckeln.",
+                ),
+                AlertDescription::CertificateExpired => Remedy::new(
+                    "The server says the client certificate has expired: order a new one from Expisoft.",
+                    "Servern anger att klientcertifikatet har gått ut: beställ ett nytt certifikat från Expisoft.",
+                ),
+                AlertDescription::CertificateRevoked => Remedy::new(
+                    "The client certificate has been revoked: order a new one from Expisoft.",
+                    "Klientcertifikatet har spärrats: beställ ett nytt certifikat från Expisoft.",
+                ),
+                AlertDescription::UnsupportedCertificate => Remedy::new(
+                    "The server does not accept this kind of certificate (key type or usage): use the certificate Expisoft issued for the connection.",
+                    "Servern godtar inte den här sortens certifikat (nyckeltyp eller användning): använd certifikatet som Expisoft utfärdade för anslutningen.",
+                ),
+                AlertDescription::AccessDenied => Remedy::new(
+                    "The certificate is valid but not allowed: ask FK whether the connection agreement for this certificate is in place.",
+                    "Certifikatet är giltigt men saknar behörighet: fråga FK om anslutningsavtalet för certifikatet är på plats.",
+                ),
+                AlertDescription::HandshakeFailure => Remedy::new(
+                    "The server ended the handshake without a specific reason: most often it refused the client certificate; check it is the one registered with FK.",
+                    "Servern avbröt handskakningen utan att ange något skäl: oftast har den avvisat klientcertifikatet; kontrollera att det är certifikatet som är registrerat hos FK.",
+                ),
+                _ => Remedy::new(
+                    format!("The server refused the connection with `{name}`: show this alert to the server's operator."),
+                    format!("Servern avvisade anslutningen med TLS-felkoden `{name}`: visa felkoden för serverns driftansvariga."),
+                ),
+            },
         };
         self.push(
             checks::TLS_CLIENT_CERT,
@@ -654,7 +720,10 @@ impl Probe<'_> {
                     ),
                     None => (
                         format!("the chain leads to a trusted authority, but the handshake was refused for a date: {e}"),
-                        "A certificate of the server's chain (perhaps the authority's own) is out of its validity: check this machine's clock, then tell the server's operator (for FK's host, FK's support) to renew it.".to_owned(),
+                        Remedy::new(
+                            "A certificate of the server's chain (perhaps the authority's own) is out of its validity: check this machine's clock, then tell the server's operator (for FK's host, FK's support) to renew it.",
+                            "Ett certifikat i serverns kedja (kanske utfärdarens eget) är utanför sin giltighetstid: kontrollera datorns klocka, och be sedan serverns driftansvariga (för FK:s värd, FK:s support) att förnya det.",
+                        ),
                     ),
                 };
                 self.push(checks::TLS_SERVER_TRUST, Status::Fail, summary, facts, Some(remedy), t);
@@ -662,10 +731,16 @@ impl Probe<'_> {
             (Ok(()), false) => self.push(checks::TLS_SERVER_TRUST, Status::Pass, format!("issued by {}, a trusted authority", panel.issuer), facts, None, t),
             (Ok(()), true) => {
                 let e = handshake_error.map(|e| e.to_string()).unwrap_or_default();
-                self.push(checks::TLS_SERVER_TRUST, Status::Fail, format!("refused by the certificate verifier: {e}"), facts, Some("The server's certificate is not usable for TLS here (revoked, wrong purpose or a broken extension): tell the server's operator.".into()), t);
+                self.push(checks::TLS_SERVER_TRUST, Status::Fail, format!("refused by the certificate verifier: {e}"), facts, Some(Remedy::new(
+                    "The server's certificate is not usable for TLS here (revoked, wrong purpose or a broken extension): tell the server's operator.",
+                    "Serverns certifikat kan inte användas för TLS här (spärrat, fel användningsområde eller ett felaktigt tillägg): meddela serverns driftansvariga.",
+                )), t);
             }
             (Err(e), _) => self.push(checks::TLS_SERVER_TRUST, Status::Fail, format!("not trusted: issuer {} is not a trusted authority ({e})", panel.issuer), facts,
-                Some(format!("Pass the certificate of the authority that issued the server's certificate ({}) with --ca FILE: for FK, the CA named in FK's onboarding material; for the stand-in, its dev CA (ca.pem).", panel.issuer)), t),
+                Some(Remedy::new(
+                    format!("Pass the certificate of the authority that issued the server's certificate ({}) with --ca FILE: for FK, the CA named in FK's onboarding material; for the stand-in, its dev CA (ca.pem).", panel.issuer),
+                    format!("Ange certifikatet för utfärdaren av serverns certifikat ({}) med --ca FILE: för FK, den CA som anges i FK:s anslutningsmaterial; för ersättningsservern, dess utvecklings-CA (ca.pem).", panel.issuer),
+                )), t),
         }
 
         // Name
@@ -695,9 +770,20 @@ impl Probe<'_> {
                         .find_map(|s| s.strip_prefix("DNS:"))
                         .unwrap_or("NAME")
                         .to_owned();
-                    format!("Connect by the name on the certificate: use https://{first}:PORT/… with --resolve {first}:PORT:{host}.")
+                    Remedy::new(
+                        format!("Connect by the name on the certificate: use https://{first}:PORT/… with --resolve {first}:PORT:{host}."),
+                        format!("Anslut med namnet i certifikatet: använd https://{first}:PORT/… med --resolve {first}:PORT:{host}."),
+                    )
                 } else {
-                    format!("The certificate is for {}, not {host}: you reached a different server (a proxy, TLS inspection or the wrong address); check the URL, DNS and --resolve.", if panel.sans.is_empty() { panel.subject.clone() } else { panel.sans.join(", ") })
+                    let names = if panel.sans.is_empty() {
+                        panel.subject.clone()
+                    } else {
+                        panel.sans.join(", ")
+                    };
+                    Remedy::new(
+                        format!("The certificate is for {names}, not {host}: you reached a different server (a proxy, TLS inspection or the wrong address); check the URL, DNS and --resolve."),
+                        format!("Certifikatet gäller {names}, inte {host}: du har nått en annan server (en proxy, TLS-inspektion eller fel adress); kontrollera URL:en, DNS och --resolve."),
+                    )
                 };
                 self.push(
                     checks::TLS_SERVER_NAME,
@@ -736,16 +822,20 @@ impl Probe<'_> {
             ));
         }
         if now > panel.not_after {
-            self.push(checks::TLS_SERVER_VALID, Status::Fail, format!("expired {}", when(panel.not_after)), facts, Some("The server's certificate has expired: if this is FK's host, tell FK's support; for a stand-in, make new certificates (eioa certs init).".into()), t);
+            self.push(checks::TLS_SERVER_VALID, Status::Fail, format!("expired {}", when(panel.not_after)), facts, Some(Remedy::new(
+                "The server's certificate has expired: if this is FK's host, tell FK's support; for a stand-in, make new certificates (eioa certs init).",
+                "Serverns certifikat har gått ut: om det är FK:s värd, meddela FK:s support; för en ersättningsserver, skapa nya certifikat (eioa certs init).",
+            )), t);
         } else if now < panel.not_before {
             self.push(
                 checks::TLS_SERVER_VALID,
                 Status::Fail,
                 format!("not valid before {}", when(panel.not_before)),
                 facts,
-                Some(
-                    "The server's certificate is not valid yet: check this machine's clock.".into(),
-                ),
+                Some(Remedy::new(
+                    "The server's certificate is not valid yet: check this machine's clock.",
+                    "Serverns certifikat är inte giltigt ännu: kontrollera datorns klocka.",
+                )),
                 t,
             );
         } else if let Some((i, p)) = stale.first() {
@@ -818,10 +908,20 @@ fn validity_text(p: &CertPanel, now: OffsetDateTime) -> String {
     }
 }
 
-fn stale_remedy(p: &CertPanel, now: OffsetDateTime) -> String {
+fn stale_remedy(p: &CertPanel, now: OffsetDateTime) -> Remedy {
     if now > p.not_after {
-        format!("The server presents an expired {} certificate ({}, issued by {}): the server's operator must renew or replace that certificate (for FK's host, tell FK's support; for a stand-in, make new certificates with eioa certs init).", chain_cert_kind(p), p.subject, p.issuer)
+        let kind_sv = match chain_cert_kind(p) {
+            "root" => "rotcertifikat",
+            _ => "mellanliggande certifikat",
+        };
+        Remedy::new(
+            format!("The server presents an expired {} certificate ({}, issued by {}): the server's operator must renew or replace that certificate (for FK's host, tell FK's support; for a stand-in, make new certificates with eioa certs init).", chain_cert_kind(p), p.subject, p.issuer),
+            format!("Servern skickar ett utgånget {kind_sv} ({}, utfärdat av {}): serverns driftansvariga måste förnya eller byta ut certifikatet (för FK:s värd, meddela FK:s support; för en ersättningsserver, skapa nya certifikat med eioa certs init).", p.subject, p.issuer),
+        )
     } else {
-        format!("The server presents a certificate that is not valid yet ({}): check this machine's clock; if it is right, the server's operator must replace that certificate.", p.subject)
+        Remedy::new(
+            format!("The server presents a certificate that is not valid yet ({}): check this machine's clock; if it is right, the server's operator must replace that certificate.", p.subject),
+            format!("Servern skickar ett certifikat som inte är giltigt ännu ({}): kontrollera datorns klocka; om den går rätt måste serverns driftansvariga byta ut certifikatet.", p.subject),
+        )
     }
 }

@@ -9,7 +9,7 @@ use rustls::sign::CertifiedKey;
 use super::cert::{self, when};
 use super::checks::{self};
 use super::model::{Fact, Status};
-use super::probe::{error_text, Probe, WARN_DAYS_LEFT};
+use super::probe::{error_text, Probe, Remedy, WARN_DAYS_LEFT};
 use crate::identity::{pem_parts, pkcs12_parts, read, IdentityError};
 use crate::load::IdentitySource;
 
@@ -39,7 +39,10 @@ impl Probe<'_> {
                 Status::Fail,
                 "no client certificate given",
                 vec![],
-                Some("Pass the certificate ordered from Expisoft with --p12 FILE or --cert FILE --key FILE: FK's service requires mutual TLS.".into()),
+                Some(Remedy::new(
+                    "Pass the certificate ordered from Expisoft with --p12 FILE or --cert FILE --key FILE: FK's service requires mutual TLS.",
+                    "Ange certifikatet som beställts från Expisoft med --p12 FILE eller --cert FILE --key FILE: FK:s tjänst kräver ömsesidig TLS.",
+                )),
                 t,
             );
             for def in [
@@ -75,13 +78,34 @@ impl Probe<'_> {
             Ok(parts) => parts,
             Err(e) => {
                 let remedy = match &e {
-                    IdentityError::Read { path, .. } => format!("Check the path {}: the file could not be read.", path.display()),
-                    IdentityError::PassphraseRequired => format!("The {} is protected: put its passphrase in the environment variable ${env} (or name another with --passphrase-env), never on the command line.", if format == "PEM" { "key" } else { "PKCS#12 file" }),
-                    IdentityError::WrongPassphrase { what } => format!("The passphrase in ${env} does not open the {what}: set the passphrase Expisoft gave with the certificate."),
-                    IdentityError::NoCertificate => "The certificate file holds no PEM certificate: pass the certificate (leaf first, then intermediates) with --cert.".into(),
-                    IdentityError::NoKey => "The key file holds no private key: pass the key generated with the certificate request with --key.".into(),
-                    IdentityError::Pkcs12NoKey => "The PKCS#12 file holds no private key: export it again with its key (openssl pkcs12 -export -inkey KEY -in CERT -certfile CHAIN).".into(),
-                    _ => "Check that the files are the certificate and key (PEM) or the PKCS#12 archive delivered by Expisoft.".into(),
+                    IdentityError::Read { path, .. } => Remedy::new(
+                        format!("Check the path {}: the file could not be read.", path.display()),
+                        format!("Kontrollera sökvägen {}: filen kunde inte läsas.", path.display()),
+                    ),
+                    IdentityError::PassphraseRequired => Remedy::new(
+                        format!("The {} is protected: put its passphrase in the environment variable ${env} (or name another with --passphrase-env), never on the command line.", if format == "PEM" { "key" } else { "PKCS#12 file" }),
+                        format!("{} är skyddad: lägg lösenfrasen i miljövariabeln ${env} (eller ange en annan variabel med --passphrase-env), aldrig på kommandoraden.", if format == "PEM" { "Nyckeln" } else { "PKCS#12-filen" }),
+                    ),
+                    IdentityError::WrongPassphrase { what } => Remedy::new(
+                        format!("The passphrase in ${env} does not open the {what}: set the passphrase Expisoft gave with the certificate."),
+                        format!("Lösenfrasen i ${env} öppnar inte {}: ange lösenfrasen som Expisoft lämnade med certifikatet.", if what.contains("key") { "den privata nyckeln" } else { "PKCS#12-filen" }),
+                    ),
+                    IdentityError::NoCertificate => Remedy::new(
+                        "The certificate file holds no PEM certificate: pass the certificate (leaf first, then intermediates) with --cert.",
+                        "Certifikatfilen innehåller inget PEM-certifikat: ange certifikatet (slutcertifikatet först, sedan de mellanliggande) med --cert.",
+                    ),
+                    IdentityError::NoKey => Remedy::new(
+                        "The key file holds no private key: pass the key generated with the certificate request with --key.",
+                        "Nyckelfilen innehåller ingen privat nyckel: ange nyckeln som skapades med certifikatbegäran med --key.",
+                    ),
+                    IdentityError::Pkcs12NoKey => Remedy::new(
+                        "The PKCS#12 file holds no private key: export it again with its key (openssl pkcs12 -export -inkey KEY -in CERT -certfile CHAIN).",
+                        "PKCS#12-filen innehåller ingen privat nyckel: exportera den igen tillsammans med nyckeln (openssl pkcs12 -export -inkey KEY -in CERT -certfile CHAIN).",
+                    ),
+                    _ => Remedy::new(
+                        "Check that the files are the certificate and key (PEM) or the PKCS#12 archive delivered by Expisoft.",
+                        "Kontrollera att filerna är certifikatet och nyckeln (PEM) eller PKCS#12-arkivet som Expisoft levererade.",
+                    ),
                 };
                 facts.push(Fact::new("error", error_text(&e)));
                 self.push(
@@ -121,7 +145,10 @@ impl Probe<'_> {
                 Status::Fail,
                 "the client certificate cannot be parsed",
                 facts,
-                Some("Pass an X.509 certificate in PEM or PKCS#12 form.".into()),
+                Some(Remedy::new(
+                    "Pass an X.509 certificate in PEM or PKCS#12 form.",
+                    "Ange ett X.509-certifikat i PEM- eller PKCS#12-format.",
+                )),
                 t,
             );
             for def in [
@@ -162,7 +189,10 @@ impl Probe<'_> {
                 let weak = cert::rsa_bits(&leaf.x509).is_some_and(|b| b < 2048);
                 facts.push(Fact::new("matches certificate", "yes"));
                 if weak {
-                    self.push(checks::ID_KEY, Status::Warn, format!("{key_text}: shorter than 2048 bits"), facts, Some("Order a certificate with an RSA key of at least 2048 bits: shorter keys are refused by current TLS stacks.".into()), t);
+                    self.push(checks::ID_KEY, Status::Warn, format!("{key_text}: shorter than 2048 bits"), facts, Some(Remedy::new(
+                        "Order a certificate with an RSA key of at least 2048 bits: shorter keys are refused by current TLS stacks.",
+                        "Beställ ett certifikat med en RSA-nyckel på minst 2048 bitar: kortare nycklar avvisas av dagens TLS-programvara.",
+                    )), t);
                 } else {
                     self.push(
                         checks::ID_KEY,
@@ -185,12 +215,17 @@ impl Probe<'_> {
                 facts.push(Fact::new("error", e.to_string()));
                 let (summary, remedy) = if mismatch {
                     (format!("the private key does not belong to the certificate {}", panel.subject),
-                     "Use the key generated together with this certificate's request (in a PKCS#12 file from Expisoft the two come together); compare `openssl x509 -noout -pubkey` with `openssl pkey -pubout`.".to_owned())
+                     Remedy::new(
+                        "Use the key generated together with this certificate's request (in a PKCS#12 file from Expisoft the two come together); compare `openssl x509 -noout -pubkey` with `openssl pkey -pubout`.",
+                        "Använd nyckeln som skapades tillsammans med certifikatbegäran för just det här certifikatet (i en PKCS#12-fil från Expisoft följer de med varandra); jämför `openssl x509 -noout -pubkey` med `openssl pkey -pubout`.",
+                     ))
                 } else {
                     (
                         format!("the private key cannot be used: {e}"),
-                        "Use an RSA or ECDSA (P-256/P-384) key in PKCS#8, PKCS#1 or SEC1 form."
-                            .to_owned(),
+                        Remedy::new(
+                            "Use an RSA or ECDSA (P-256/P-384) key in PKCS#8, PKCS#1 or SEC1 form.",
+                            "Använd en RSA- eller ECDSA-nyckel (P-256/P-384) i PKCS#8-, PKCS#1- eller SEC1-format.",
+                        ),
                     )
                 };
                 self.push(
@@ -213,9 +248,15 @@ impl Probe<'_> {
             Fact::new("days left", panel.days_left.to_string()),
         ];
         if now < panel.not_before {
-            self.push(checks::ID_VALID, Status::Fail, format!("not valid before {}", when(panel.not_before)), facts, Some("The certificate is not valid yet: check this machine's clock, or wait until its start date.".into()), t);
+            self.push(checks::ID_VALID, Status::Fail, format!("not valid before {}", when(panel.not_before)), facts, Some(Remedy::new(
+                "The certificate is not valid yet: check this machine's clock, or wait until its start date.",
+                "Certifikatet är inte giltigt ännu: kontrollera datorns klocka, eller vänta tills det börjar gälla.",
+            )), t);
         } else if now > panel.not_after {
-            self.push(checks::ID_VALID, Status::Fail, format!("expired {}", when(panel.not_after)), facts, Some("The client certificate has expired: order a new one from Expisoft (they are renewed every second year).".into()), t);
+            self.push(checks::ID_VALID, Status::Fail, format!("expired {}", when(panel.not_after)), facts, Some(Remedy::new(
+                "The client certificate has expired: order a new one from Expisoft (they are renewed every second year).",
+                "Klientcertifikatet har gått ut: beställ ett nytt certifikat från Expisoft (certifikaten förnyas vartannat år).",
+            )), t);
         } else if panel.days_left < WARN_DAYS_LEFT {
             self.push(
                 checks::ID_VALID,
@@ -226,9 +267,15 @@ impl Probe<'_> {
                     when(panel.not_after)
                 ),
                 facts,
-                Some(format!(
-                    "Order the renewal from Expisoft now: the certificate expires in {} days.",
-                    panel.days_left
+                Some(Remedy::new(
+                    format!(
+                        "Order the renewal from Expisoft now: the certificate expires in {} days.",
+                        panel.days_left
+                    ),
+                    format!(
+                        "Beställ förnyelsen från Expisoft nu: certifikatet går ut om {} dagar.",
+                        panel.days_left
+                    ),
                 )),
                 t,
             );
@@ -256,7 +303,10 @@ impl Probe<'_> {
         };
         let facts = vec![Fact::new("extended key usage", eku_text.clone())];
         match cert::allows_client_auth(&leaf.x509) {
-            Some(false) => self.push(checks::ID_EKU, Status::Fail, format!("not for client authentication: {eku_text}"), facts, Some("This certificate may not be used as a TLS client certificate: use the certificate Expisoft issued for the connection, not the signing or a server certificate.".into()), t),
+            Some(false) => self.push(checks::ID_EKU, Status::Fail, format!("not for client authentication: {eku_text}"), facts, Some(Remedy::new(
+                "This certificate may not be used as a TLS client certificate: use the certificate Expisoft issued for the connection, not the signing or a server certificate.",
+                "Certifikatet får inte användas som TLS-klientcertifikat: använd certifikatet som Expisoft utfärdade för anslutningen, inte underskriftscertifikatet eller ett servercertifikat.",
+            )), t),
             Some(true) => self.push(checks::ID_EKU, Status::Pass, format!("allows clientAuth ({eku_text})"), facts, None, t),
             None => self.push(checks::ID_EKU, Status::Pass, "no extended key usage extension: any use allowed", facts, None, t),
         }
@@ -299,7 +349,10 @@ impl Probe<'_> {
                 Status::Warn,
                 "the chain is out of order",
                 facts,
-                Some("Put the leaf first and each issuer after the certificate it issued.".into()),
+                Some(Remedy::new(
+                    "Put the leaf first and each issuer after the certificate it issued.",
+                    "Lägg slutcertifikatet först och varje utfärdare efter det certifikat den har utfärdat.",
+                )),
                 t,
             );
         } else if parsed.len() == 1 && !self_issued(&parsed[0]) && issuer_is_given_root {
@@ -317,7 +370,10 @@ impl Probe<'_> {
             );
         } else if parsed.len() == 1 && !self_issued(&parsed[0]) {
             facts.push(Fact::new("missing", format!("the issuer {}", panel.issuer)));
-            self.push(checks::ID_CHAIN, Status::Warn, format!("only the leaf is presented; its issuer {} is not included", panel.issuer), facts, Some("Include the intermediate certificate(s) with the leaf (PEM: append them to --cert; PKCS#12: export with -certfile CHAIN): a server that does not hold the intermediate refuses the certificate.".into()), t);
+            self.push(checks::ID_CHAIN, Status::Warn, format!("only the leaf is presented; its issuer {} is not included", panel.issuer), facts, Some(Remedy::new(
+                "Include the intermediate certificate(s) with the leaf (PEM: append them to --cert; PKCS#12: export with -certfile CHAIN): a server that does not hold the intermediate refuses the certificate.",
+                "Skicka med de mellanliggande certifikaten tillsammans med slutcertifikatet (PEM: lägg dem efter det i filen till --cert; PKCS#12: exportera med -certfile CHAIN): en server som saknar det mellanliggande certifikatet avvisar certifikatet.",
+            )), t);
         } else {
             self.push(
                 checks::ID_CHAIN,

@@ -31,6 +31,10 @@ pub struct ConnectionTest {
     pub verdict: String,
     /// What is missing for the next level, in one sentence; `None` at [`Level::Accepted`].
     pub next_level_hint: Option<String>,
+    /// The same hint in Swedish (`För godkänd: …`); absent in results written before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_level_hint_sv: Option<String>,
     /// The checks in the order they ran (skipped ones included).
     pub checks: Vec<Check>,
     /// The client's leaf certificate, when the identity could be read.
@@ -188,8 +192,12 @@ pub struct Check {
     /// What was measured, in order.
     pub facts: Vec<Fact>,
     /// One sentence on what to do, for `warn` and `fail` (and `skipped`, naming what to fix
-    /// first).
+    /// first), in English.
     pub remedy: Option<String>,
+    /// The same remedy in Swedish, for a report shown to FK (`--lang sv`). The probe writes it
+    /// with every remedy; absent in results written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy_sv: Option<String>,
     /// How long the check took, in milliseconds.
     pub duration_ms: f64,
 }

@@ -7,7 +7,7 @@ use tokio::net::TcpStream;
 
 use super::checks::{self};
 use super::model::{Fact, Status};
-use super::probe::{ms, Probe, FK_PROD_ADDR, FK_TEST_ADDR};
+use super::probe::{ms, Probe, Remedy, FK_PROD_ADDR, FK_TEST_ADDR};
 use crate::target::Resolve;
 
 impl Probe<'_> {
@@ -46,8 +46,14 @@ impl Probe<'_> {
                 }
                 Ok(Err(e)) => {
                     let remedy = match published {
-                        Some(addr) => format!("This machine's DNS has no answer for {host}: ask your network team for a resolver that does, or test with --resolve {host}:{port}:{addr} (the address FK publishes)."),
-                        None => format!("The name {host} has no address here: check the spelling and the DNS settings, or give the address with --resolve {host}:{port}:ADDR."),
+                        Some(addr) => Remedy::new(
+                            format!("This machine's DNS has no answer for {host}: ask your network team for a resolver that does, or test with --resolve {host}:{port}:{addr} (the address FK publishes)."),
+                            format!("Datorns DNS har inget svar för {host}: be nätverksgruppen om en DNS-server som har det, eller testa med --resolve {host}:{port}:{addr} (adressen som FK publicerar)."),
+                        ),
+                        None => Remedy::new(
+                            format!("The name {host} has no address here: check the spelling and the DNS settings, or give the address with --resolve {host}:{port}:ADDR."),
+                            format!("Namnet {host} har ingen adress här: kontrollera stavningen och DNS-inställningarna, eller ange adressen med --resolve {host}:{port}:ADDR."),
+                        ),
                     };
                     self.push(
                         checks::DNS_RESOLVE,
@@ -68,7 +74,10 @@ impl Probe<'_> {
                     return None;
                 }
                 Err(_) => {
-                    self.push(checks::DNS_RESOLVE, Status::Fail, format!("no DNS answer for {host} within {:?}", self.opts.connect_timeout), vec![Fact::new("host", host), Fact::new("time", ms(t.elapsed()))], Some(format!("The resolver does not answer: check the DNS settings, or give the address with --resolve {host}:{port}:ADDR.")), t);
+                    self.push(checks::DNS_RESOLVE, Status::Fail, format!("no DNS answer for {host} within {:?}", self.opts.connect_timeout), vec![Fact::new("host", host), Fact::new("time", ms(t.elapsed()))], Some(Remedy::new(
+                        format!("The resolver does not answer: check the DNS settings, or give the address with --resolve {host}:{port}:ADDR."),
+                        format!("DNS-servern svarar inte: kontrollera DNS-inställningarna, eller ange adressen med --resolve {host}:{port}:ADDR."),
+                    )), t);
                     self.skip(
                         checks::DNS_PUBLISHED,
                         "the host name did not resolve (C-DNS-RESOLVE)",
@@ -83,8 +92,9 @@ impl Probe<'_> {
                 Status::Fail,
                 format!("{host} resolves to no address"),
                 vec![Fact::new("host", host)],
-                Some(format!(
-                    "Give the address with --resolve {host}:{port}:ADDR."
+                Some(Remedy::new(
+                    format!("Give the address with --resolve {host}:{port}:ADDR."),
+                    format!("Ange adressen med --resolve {host}:{port}:ADDR."),
                 )),
                 t,
             );
@@ -134,9 +144,15 @@ impl Probe<'_> {
                         t,
                     );
                 } else if resolve.is_some() {
-                    self.push(checks::DNS_PUBLISHED, Status::Warn, format!("--resolve gives {list}; FK publishes {addr}"), facts, Some(format!("Fine for a rehearsal against a stand-in; against FK itself use {addr} (or no --resolve).")), t);
+                    self.push(checks::DNS_PUBLISHED, Status::Warn, format!("--resolve gives {list}; FK publishes {addr}"), facts, Some(Remedy::new(
+                        format!("Fine for a rehearsal against a stand-in; against FK itself use {addr} (or no --resolve)."),
+                        format!("Det går bra vid en generalrepetition mot en ersättningsserver; mot FK ska {addr} användas (eller ingen --resolve)."),
+                    )), t);
                 } else {
-                    self.push(checks::DNS_PUBLISHED, Status::Warn, format!("DNS answers {list}; FK publishes {addr}"), facts, Some(format!("A different answer points at split DNS or a proxy: ask your network team why {host} does not resolve to {addr}.")), t);
+                    self.push(checks::DNS_PUBLISHED, Status::Warn, format!("DNS answers {list}; FK publishes {addr}"), facts, Some(Remedy::new(
+                        format!("A different answer points at split DNS or a proxy: ask your network team why {host} does not resolve to {addr}."),
+                        format!("Ett annat svar tyder på delad DNS (split DNS) eller en proxy: fråga nätverksgruppen varför {host} inte pekar på {addr}."),
+                    )), t);
                 }
             }
         }
@@ -194,10 +210,22 @@ impl Probe<'_> {
         }
         let remedy = |kind: &str, sa: SocketAddr| {
             match kind {
-            "refused" => format!("Nothing accepts connections at {sa}, or a firewall rejects them: check the port (FK: test 8020, production 7020) and ask your network team to allow outbound TCP to {sa}."),
-            "timed out" => format!("The connection is silently dropped, typically by a firewall: ask your network team to open outbound TCP from this machine to {sa}."),
-            "unreachable" => format!("There is no route to {}: check this machine's network and gateway (the harness does not use HTTP proxies; the connection must go directly to {sa}).", sa.ip()),
-            _ => format!("Check the network path to {sa}."),
+            "refused" => Remedy::new(
+                format!("Nothing accepts connections at {sa}, or a firewall rejects them: check the port (FK: test 8020, production 7020) and ask your network team to allow outbound TCP to {sa}."),
+                format!("Ingenting tar emot anslutningar på {sa}, eller så avvisar en brandvägg dem: kontrollera porten (FK: test 8020, produktion 7020) och be nätverksgruppen tillåta utgående TCP till {sa}."),
+            ),
+            "timed out" => Remedy::new(
+                format!("The connection is silently dropped, typically by a firewall: ask your network team to open outbound TCP from this machine to {sa}."),
+                format!("Anslutningen stoppas utan svar, oftast av en brandvägg: be nätverksgruppen öppna utgående TCP från den här datorn till {sa}."),
+            ),
+            "unreachable" => Remedy::new(
+                format!("There is no route to {}: check this machine's network and gateway (the harness does not use HTTP proxies; the connection must go directly to {sa}).", sa.ip()),
+                format!("Det finns ingen väg till {}: kontrollera datorns nätverk och gateway (verktyget använder inga HTTP-proxyer; anslutningen måste gå direkt till {sa}).", sa.ip()),
+            ),
+            _ => Remedy::new(
+                format!("Check the network path to {sa}."),
+                format!("Kontrollera nätverksvägen till {sa}."),
+            ),
         }
         };
         match (first_ok, failure) {
@@ -248,7 +276,10 @@ impl Probe<'_> {
                     Status::Fail,
                     "no address to connect to",
                     facts,
-                    Some("Give the address with --resolve HOST:PORT:ADDR.".into()),
+                    Some(Remedy::new(
+                        "Give the address with --resolve HOST:PORT:ADDR.",
+                        "Ange adressen med --resolve HOST:PORT:ADDR.",
+                    )),
                     t,
                 );
                 None

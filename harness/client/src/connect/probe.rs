@@ -138,6 +138,25 @@ pub async fn run_with(
     p.run().await
 }
 
+/// A check's remedy in both languages of the report: every remedy the probe writes is built
+/// with [`Remedy::new`], so none can lack its Swedish sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Remedy {
+    pub(super) en: String,
+    pub(super) sv: String,
+}
+
+impl Remedy {
+    /// The remedy in English and in Swedish. Commands, flags, file names, addresses and check
+    /// ids stay as they are in both.
+    pub(super) fn new(en: impl Into<String>, sv: impl Into<String>) -> Self {
+        Self {
+            en: en.into(),
+            sv: sv.into(),
+        }
+    }
+}
+
 /// One run of the test: the options, the checks so far, and the pacing state.
 pub(super) struct Probe<'a> {
     pub(super) opts: ConnectOptions,
@@ -154,9 +173,13 @@ impl Probe<'_> {
         status: Status,
         summary: impl Into<String>,
         facts: Vec<Fact>,
-        remedy: Option<String>,
+        remedy: Option<Remedy>,
         started: Instant,
     ) {
+        let (remedy, remedy_sv) = match remedy {
+            Some(r) => (Some(r.en), Some(r.sv)),
+            None => (None, None),
+        };
         let check = Check {
             id: def.id.to_owned(),
             title: def.title.to_owned(),
@@ -164,6 +187,7 @@ impl Probe<'_> {
             summary: summary.into(),
             facts,
             remedy,
+            remedy_sv,
             duration_ms: (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0,
         };
         (self.on_check)(&check);
@@ -288,7 +312,7 @@ impl Probe<'_> {
             }
         }
 
-        let (level, verdict, next_level_hint) = self.level(exchange.as_ref());
+        let (level, verdict, hint) = self.level(exchange.as_ref());
         let mut client_panels = client_panels.into_iter();
         ConnectionTest {
             format: FORMAT_VERSION,
@@ -298,7 +322,8 @@ impl Probe<'_> {
             finished_at: OffsetDateTime::now_utc(),
             level,
             verdict,
-            next_level_hint,
+            next_level_hint: hint.as_ref().map(|h| h.en.clone()),
+            next_level_hint_sv: hint.map(|h| h.sv),
             checks: std::mem::take(&mut self.checks),
             client_cert: client_panels.next(),
             client_intermediates: client_panels.collect(),
@@ -309,7 +334,9 @@ impl Probe<'_> {
 
     // ---- verdict ----------------------------------------------------------------------------
 
-    fn level(&self, exchange: Option<&ExchangeSummary>) -> (Level, String, Option<String>) {
+    /// The level reached, the verdict sentence, and what the next level needs (in English and
+    /// Swedish).
+    fn level(&self, exchange: Option<&ExchangeSummary>) -> (Level, String, Option<Remedy>) {
         let ok = |id: &str| self.status_of(id).is_some_and(passed);
         let mut level = Level::None;
         if ok(checks::TCP.id) {
@@ -353,22 +380,37 @@ impl Probe<'_> {
             let blocking = find(Status::Fail, &|g| g == next)
                 .or_else(|| find(Status::Warn, &|g| g == next))
                 .or_else(|| find(Status::Fail, &|g| g < next));
+            let (en, sv) = (next.title(), next.title_sv());
             match blocking {
-                Some(c) => format!(
-                    "For {}: {} ({})",
-                    next.title(),
-                    c.remedy.clone().unwrap_or_default(),
-                    c.id
-                ),
+                Some(c) => {
+                    let remedy = c.remedy.clone().unwrap_or_default();
+                    let remedy_sv = c.remedy_sv.clone().unwrap_or_else(|| remedy.clone());
+                    Remedy::new(
+                        format!("For {en}: {remedy} ({})", c.id),
+                        format!("För {sv}: {remedy_sv} ({})", c.id),
+                    )
+                }
                 None => match next {
-                    Level::FkAnswered | Level::Accepted if self.opts.request.is_none() => format!(
-                        "For {}: send a notification (the test had no request to send).",
-                        next.title()
-                    ),
-                    Level::MutualTls if !self.opts.target.url().scheme().eq("https") => {
-                        "For mutual TLS accepted: test an https URL.".to_owned()
+                    Level::FkAnswered | Level::Accepted if self.opts.request.is_none() => {
+                        Remedy::new(
+                            format!(
+                                "For {en}: send a notification (the test had no request to send)."
+                            ),
+                            format!(
+                                "För {sv}: skicka en anmälan (testet hade ingen begäran att skicka)."
+                            ),
+                        )
                     }
-                    _ => format!("For {}: see the checks above.", next.title()),
+                    Level::MutualTls if !self.opts.target.url().scheme().eq("https") => {
+                        Remedy::new(
+                            format!("For {en}: test an https URL."),
+                            format!("För {sv}: testa en https-URL."),
+                        )
+                    }
+                    _ => Remedy::new(
+                        format!("For {en}: see the checks above."),
+                        format!("För {sv}: se kontrollerna ovan."),
+                    ),
                 },
             }
         });
@@ -471,18 +513,30 @@ pub fn alert_name(a: AlertDescription) -> String {
 }
 
 /// What to do about a 404 from FK's hosts (or any other).
-pub(super) fn path_remedy(host: &str, path: &str) -> String {
+pub(super) fn path_remedy(host: &str, path: &str) -> Remedy {
     let test = eioa_test_path();
     let prod = eioa_prod_path();
     let h = host.trim_end_matches('.').to_ascii_lowercase();
     if h == FK_TEST_ADDR.0 && path == prod {
-        format!("This is the production path on the test host: FK's test service is at {test} (with the .ext suffix).")
+        Remedy::new(
+            format!("This is the production path on the test host: FK's test service is at {test} (with the .ext suffix)."),
+            format!("Det här är produktionens sökväg på testvärden: FK:s testtjänst finns på {test} (med ändelsen .ext)."),
+        )
     } else if h == FK_PROD_ADDR.0 && path == test {
-        format!("This is the test path on the production host: FK's production service is at {prod} (without .ext).")
+        Remedy::new(
+            format!("This is the test path on the production host: FK's production service is at {prod} (without .ext)."),
+            format!("Det här är testets sökväg på produktionsvärden: FK:s produktionstjänst finns på {prod} (utan .ext)."),
+        )
     } else if h == FK_TEST_ADDR.0 || h == FK_PROD_ADDR.0 {
-        format!("No E-IOA service at {path}: FK's test path is {test} (with .ext, port 8020), production's is {prod} (port 7020).")
+        Remedy::new(
+            format!("No E-IOA service at {path}: FK's test path is {test} (with .ext, port 8020), production's is {prod} (port 7020)."),
+            format!("Ingen E-IOA-tjänst på {path}: FK:s sökväg för test är {test} (med .ext, port 8020), för produktion {prod} (port 7020)."),
+        )
     } else {
-        format!("No service at {path}: E-IOA's paths are {test} (test) and {prod} (production); check the URL.")
+        Remedy::new(
+            format!("No service at {path}: E-IOA's paths are {test} (test) and {prod} (production); check the URL."),
+            format!("Ingen tjänst på {path}: E-IOA:s sökvägar är {test} (test) och {prod} (produktion); kontrollera URL:en."),
+        )
     }
 }
 
@@ -504,13 +558,18 @@ mod tests {
             "shsext.forsakringskassan.se",
             "/shs2/FK.EIOA.AnmalanArbetsgivare",
         );
-        assert!(r.contains("production path on the test host"), "{r}");
-        assert!(r.contains(".ext"), "{r}");
+        assert!(r.en.contains("production path on the test host"), "{r:?}");
+        assert!(r.sv.contains("produktionens sökväg på testvärden"), "{r:?}");
+        assert!(r.en.contains(".ext") && r.sv.contains(".ext"), "{r:?}");
         let r = path_remedy(
             "shs.forsakringskassan.se",
             "/shs2/FK.EIOA.AnmalanArbetsgivare.ext",
         );
-        assert!(r.contains("test path on the production host"), "{r}");
+        assert!(r.en.contains("test path on the production host"), "{r:?}");
+        assert!(
+            r.sv.contains("testets sökväg på produktionsvärden"),
+            "{r:?}"
+        );
         // The paths here are FK's published ones, as in the target constants.
         assert!(crate::target::FK_TEST_URL.ends_with(eioa_test_path()));
         assert!(crate::target::FK_PROD_URL.ends_with(eioa_prod_path()));

@@ -6,7 +6,7 @@ use super::checks::{self};
 use super::identity::IdState;
 use super::model::{ExchangeSummary, Fact, Status};
 use super::probe::{
-    delivery_id, error_text, ms, path_remedy, Probe, SignatureKind, SoapRequest,
+    delivery_id, error_text, ms, path_remedy, Probe, Remedy, SignatureKind, SoapRequest,
     FK_ANSWER_EXPECTATION,
 };
 use crate::client::{Client, ClientConfig};
@@ -56,7 +56,10 @@ impl Probe<'_> {
                     Status::Fail,
                     format!("cannot set up the client: {}", error_text(&e)),
                     vec![],
-                    Some("Fix the client identity first (see the C-ID checks).".into()),
+                    Some(Remedy::new(
+                        "Fix the client identity first (see the C-ID checks).",
+                        "Rätta klientidentiteten först (se kontrollerna C-ID-*).",
+                    )),
                     t,
                 );
                 for def in [checks::SOAP, checks::SOAP_TIME] {
@@ -86,11 +89,26 @@ impl Probe<'_> {
                     facts.push(Fact::new("time", ms(ex.timings.total)));
                 }
                 let remedy = match (&e, delivery) {
-                    (ClientError::ClientCertificateMissing { .. }, _) => "The server requires a client certificate and none is configured: pass --cert/--key or --p12 (see C-TLS-CLIENT-CERT).".into(),
-                    (ClientError::ResponseTimeout { after, .. }, _) => format!("No answer within {after:?}. The request may have reached the service and was not resent: note the time and ask FK's support before sending it again."),
-                    (_, Delivery::MaybeSent) => "The connection broke after the request was written: it may have reached the service and was not resent; ask FK's support before sending it again.".into(),
-                    (ClientError::HandshakeAlert { .. }, _) => "The server refused the TLS connection for the exchange: see C-TLS-CLIENT-CERT.".into(),
-                    _ => "The exchange failed before anything was sent: fix the cause named and run the test again.".into(),
+                    (ClientError::ClientCertificateMissing { .. }, _) => Remedy::new(
+                        "The server requires a client certificate and none is configured: pass --cert/--key or --p12 (see C-TLS-CLIENT-CERT).",
+                        "Servern kräver ett klientcertifikat och inget är angivet: ange --cert/--key eller --p12 (se C-TLS-CLIENT-CERT).",
+                    ),
+                    (ClientError::ResponseTimeout { after, .. }, _) => Remedy::new(
+                        format!("No answer within {after:?}. The request may have reached the service and was not resent: note the time and ask FK's support before sending it again."),
+                        format!("Inget svar inom {after:?}. Begäran kan ha nått tjänsten och skickades inte igen: anteckna tidpunkten och fråga FK:s support innan den skickas igen."),
+                    ),
+                    (_, Delivery::MaybeSent) => Remedy::new(
+                        "The connection broke after the request was written: it may have reached the service and was not resent; ask FK's support before sending it again.",
+                        "Anslutningen bröts efter att begäran hade skickats: den kan ha nått tjänsten och skickades inte igen; fråga FK:s support innan den skickas igen.",
+                    ),
+                    (ClientError::HandshakeAlert { .. }, _) => Remedy::new(
+                        "The server refused the TLS connection for the exchange: see C-TLS-CLIENT-CERT.",
+                        "Servern avvisade TLS-anslutningen för utväxlingen: se C-TLS-CLIENT-CERT.",
+                    ),
+                    _ => Remedy::new(
+                        "The exchange failed before anything was sent: fix the cause named and run the test again.",
+                        "Utväxlingen misslyckades innan något skickades: åtgärda den angivna orsaken och kör testet igen.",
+                    ),
                 };
                 self.push(
                     checks::HTTP,
@@ -134,7 +152,10 @@ impl Probe<'_> {
                 true
             }
             200 | 500 => {
-                self.push(checks::HTTP, Status::Fail, format!("HTTP {status} with {ct}, not a SOAP answer"), facts, Some("Something other than the E-IOA service answered (a proxy, a login page, a load balancer): check the URL and that nothing intercepts the connection.".into()), t);
+                self.push(checks::HTTP, Status::Fail, format!("HTTP {status} with {ct}, not a SOAP answer"), facts, Some(Remedy::new(
+                    "Something other than the E-IOA service answered (a proxy, a login page, a load balancer): check the URL and that nothing intercepts the connection.",
+                    "Något annat än E-IOA-tjänsten svarade (en proxy, en inloggningssida, en lastbalanserare): kontrollera URL:en och att ingenting fångar upp anslutningen på vägen.",
+                )), t);
                 false
             }
             404 => {
@@ -149,11 +170,17 @@ impl Probe<'_> {
                 false
             }
             503 => {
-                self.push(checks::HTTP, Status::Fail, "HTTP 503: the service is unavailable", facts, Some("The service is down or refusing calls (maintenance, or too many calls): wait and run the test again later; nothing was resent.".into()), t);
+                self.push(checks::HTTP, Status::Fail, "HTTP 503: the service is unavailable", facts, Some(Remedy::new(
+                    "The service is down or refusing calls (maintenance, or too many calls): wait and run the test again later; nothing was resent.",
+                    "Tjänsten är nere eller tar inte emot anrop (underhåll, eller för många anrop): vänta och kör testet igen senare; ingenting skickades om.",
+                )), t);
                 false
             }
             other => {
-                self.push(checks::HTTP, Status::Fail, format!("HTTP {other}, {ct}"), facts, Some(format!("The service answered HTTP {other}: check the URL ({}) and the request; show the response to the service's operator.", url)), t);
+                self.push(checks::HTTP, Status::Fail, format!("HTTP {other}, {ct}"), facts, Some(Remedy::new(
+                    format!("The service answered HTTP {other}: check the URL ({url}) and the request; show the response to the service's operator."),
+                    format!("Tjänsten svarade HTTP {other}: kontrollera URL:en ({url}) och begäran; visa svaret för tjänstens driftansvariga."),
+                )), t);
                 false
             }
         };
@@ -189,22 +216,37 @@ impl Probe<'_> {
                     let facts = vec![Fact::new("fault", kind), Fact::new("message", shown.clone()), Fact::new("faultcode", f.faultcode.clone()), Fact::new("signature", request.signature.id())];
                     match kind {
                         "XmlValidationError" => self.push(checks::SOAP, Status::Warn, format!("XmlValidationError: {shown}"), facts,
-                            Some("The connection works; the service refused the notification's XML: run `eioa validate` on it and fix what the message names.".into()), t),
+                            Some(Remedy::new(
+                                "The connection works; the service refused the notification's XML: run `eioa validate` on it and fix what the message names.",
+                                "Anslutningen fungerar; tjänsten avvisade anmälans XML: kör `eioa validate` på den och rätta det som meddelandet anger.",
+                            )), t),
                         "SignatureValidationError" => {
                             let remedy = match request.signature {
-                                SignatureKind::HarnessTest => "The connection works; the service does not trust the harness's test signature (FK never does): to reach accepted, send a notification signed in BankID's test environment with --notification FILE --signature FILE --ocsp FILE.",
-                                SignatureKind::BankId => "The connection works; the service refused the BankID signature: check that it signs exactly this notification (its id and SHA-256 binding) and that the OCSP response belongs to it.",
+                                SignatureKind::HarnessTest => Remedy::new(
+                                    "The connection works; the service does not trust the harness's test signature (FK never does): to reach accepted, send a notification signed in BankID's test environment with --notification FILE --signature FILE --ocsp FILE.",
+                                    "Anslutningen fungerar; tjänsten litar inte på verktygets testsignatur (det gör FK aldrig): för att nå nivån godkänd, skicka en anmälan signerad i BankID:s testmiljö med --notification FILE --signature FILE --ocsp FILE.",
+                                ),
+                                SignatureKind::BankId => Remedy::new(
+                                    "The connection works; the service refused the BankID signature: check that it signs exactly this notification (its id and SHA-256 binding) and that the OCSP response belongs to it.",
+                                    "Anslutningen fungerar; tjänsten avvisade BankID-signaturen: kontrollera att den signerar exakt den här anmälan (dess id och SHA-256-bindning) och att OCSP-svaret hör till den.",
+                                ),
                             };
-                            self.push(checks::SOAP, Status::Warn, format!("SignatureValidationError: {shown}"), facts, Some(remedy.into()), t);
+                            self.push(checks::SOAP, Status::Warn, format!("SignatureValidationError: {shown}"), facts, Some(remedy), t);
                         }
                         _ => self.push(checks::SOAP, Status::Fail, format!("a SOAP fault without an E-IOA detail: {shown}"), facts,
-                            Some("The service answered with a generic fault, which does not prove the E-IOA service: run the test again later, and show the time and fault to FK's support if it persists.".into()), t),
+                            Some(Remedy::new(
+                                "The service answered with a generic fault, which does not prove the E-IOA service: run the test again later, and show the time and fault to FK's support if it persists.",
+                                "Tjänsten svarade med ett allmänt fel, som inte visar att det är E-IOA-tjänsten som svarar: kör testet igen senare, och visa tidpunkten och felet för FK:s support om det kvarstår.",
+                            )), t),
                     }
                     fault = Some(kind.to_owned());
                     fault_message = Some(shown);
                 }
                 Err(e) => self.push(checks::SOAP, Status::Fail, format!("the answer is not an E-IOA SOAP response: {e}"), vec![Fact::new("error", e.to_string())],
-                    Some("Something other than the E-IOA service answered: check the URL and that nothing intercepts the connection.".into()), t),
+                    Some(Remedy::new(
+                        "Something other than the E-IOA service answered: check the URL and that nothing intercepts the connection.",
+                        "Något annat än E-IOA-tjänsten svarade: kontrollera URL:en och att ingenting fångar upp anslutningen på vägen.",
+                    )), t),
             }
             let t = Instant::now();
             let total = ex.timings.total;
@@ -214,7 +256,10 @@ impl Probe<'_> {
             ];
             if total > FK_ANSWER_EXPECTATION {
                 self.push(checks::SOAP_TIME, Status::Warn, format!("answered in {}, over FK's 2 s", ms(total)), facts,
-                    Some("Slower than FK's backend normally is: fine once, but if it repeats, check the network path (a proxy, a slow link) and allow at least 30 s before timing out; never resend on a timeout.".into()), t);
+                    Some(Remedy::new(
+                        "Slower than FK's backend normally is: fine once, but if it repeats, check the network path (a proxy, a slow link) and allow at least 30 s before timing out; never resend on a timeout.",
+                        "Långsammare än FK:s system brukar svara: det går bra någon enstaka gång, men om det upprepas, kontrollera nätverksvägen (en proxy, en långsam förbindelse) och låt tidsgränsen vara minst 30 s; skicka aldrig om efter en timeout.",
+                    )), t);
             } else {
                 self.push(
                     checks::SOAP_TIME,

@@ -1,7 +1,8 @@
 //! The connection test's failure modes, each set up for real on 127.0.0.1: a TLS server from
 //! rustls (`server.rs`) for the transport failures, and the project's own stand-in
 //! (`eioa-mock-server`, FK's behaviour model behind mutual TLS) for the SOAP answers. Each test
-//! asserts the check id, its status and the remedy shown.
+//! asserts the check id, its status and the remedy shown; and every test's result is held to
+//! [`assert_remedies_in_swedish`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -116,8 +117,74 @@ async fn stand_in(
     MockServer::start(cfg).await.unwrap()
 }
 
+/// What must read the same in both languages: `--flags`, ids such as `C-TCP`, anything with a
+/// digit (addresses, ports, sizes, days, paths) and `quoted commands`.
+fn untranslated(en: &str) -> Vec<String> {
+    let mut keep: Vec<String> = en
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    for word in en.split_whitespace() {
+        let w = word.trim_matches(|c: char| "()[],;:.".contains(c));
+        if w.starts_with("--") || w.starts_with("C-") || w.chars().any(|c| c.is_ascii_digit()) {
+            keep.push(w.to_owned());
+        }
+    }
+    keep
+}
+
+/// Every remedy the probe wrote (each `warn` and `fail`) has its Swedish sentence: present, not
+/// the English one, and with the same flags, ids, addresses and commands; and so has the
+/// next-level hint.
+#[track_caller]
+fn assert_remedies_in_swedish(r: &ConnectionTest) {
+    for c in r.checks.iter().filter(|c| c.status != Status::Pass) {
+        let (en, sv) = (c.remedy.as_deref(), c.remedy_sv.as_deref());
+        if c.status == Status::Skipped {
+            assert_eq!(en.is_some(), sv.is_some(), "{}: {c:#?}", c.id);
+        }
+        let Some(en) = en else {
+            assert_ne!(
+                c.status,
+                Status::Warn,
+                "{}: a warning without a remedy",
+                c.id
+            );
+            assert_ne!(
+                c.status,
+                Status::Fail,
+                "{}: a failure without a remedy",
+                c.id
+            );
+            continue;
+        };
+        let sv = sv.unwrap_or_else(|| panic!("{}: no Swedish remedy for {en:?}", c.id));
+        assert!(!sv.trim().is_empty(), "{}: empty Swedish remedy", c.id);
+        assert_ne!(sv, en, "{}: the Swedish remedy is the English one", c.id);
+        // Case aside: the English sentence may quote a lowercase name (`pkcs#12 file`).
+        for token in untranslated(en) {
+            assert!(
+                sv.to_lowercase().contains(&token.to_lowercase()),
+                "{}: the Swedish remedy {sv:?} lacks {token:?} of {en:?}",
+                c.id
+            );
+        }
+    }
+    match (&r.next_level_hint, &r.next_level_hint_sv) {
+        (None, None) => assert_eq!(r.level, Level::Accepted),
+        (Some(en), Some(sv)) => {
+            assert!(sv.starts_with("För "), "hint {sv:?}");
+            assert_ne!(en, sv);
+        }
+        other => panic!("hints {other:?}"),
+    }
+}
+
 #[track_caller]
 fn assert_check(r: &ConnectionTest, id: &str, status: Status, remedy_has: &str) {
+    assert_remedies_in_swedish(r);
     let c = r
         .check(id)
         .unwrap_or_else(|| panic!("no check {id} in {:#?}", r.checks));
@@ -633,6 +700,7 @@ async fn happy_path_to_a_tx_id() {
     assert_eq!(seen, ids);
     assert_eq!(r.level, Level::Accepted);
     assert!(r.next_level_hint.is_none());
+    assert_remedies_in_swedish(&r);
     let ex = r.exchange.as_ref().unwrap();
     let tx = ex.tx_id.as_deref().unwrap();
     assert_eq!(tx.len(), 36, "{tx}");

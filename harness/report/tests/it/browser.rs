@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use eioa_browser_test::fantoccini::Locator;
 use eioa_browser_test::Browser;
-use eioa_client::connect::ConnectionTest;
+use eioa_client::connect::{ConnectionTest, Status};
 use eioa_report::connect::{self, Lang};
 
 use crate::fixtures;
@@ -76,6 +76,29 @@ async fn check_displayed(browser: &Browser, test: &ConnectionTest, lang: Lang, s
             check.id
         );
         assert!(text.contains(&connect::check_title(check, lang).to_lowercase()));
+        // What to do, in the report's language (the probe writes both; the Swedish one is
+        // missing only in results written before it did).
+        let (wanted, other) = match lang {
+            Lang::En => (check.remedy.as_ref(), check.remedy_sv.as_ref()),
+            Lang::Sv => (
+                check.remedy_sv.as_ref().or(check.remedy.as_ref()),
+                check.remedy_sv.as_ref().and(check.remedy.as_ref()),
+            ),
+        };
+        if let (Some(r), true) = (wanted, check.status != Status::Pass) {
+            assert!(
+                text.contains(&r.to_lowercase()),
+                "{lang}: row {} does not show the remedy {r:?}: {text:?}",
+                check.id
+            );
+        }
+        if let Some(r) = other {
+            assert!(
+                !text.contains(&r.to_lowercase()),
+                "{lang}: row {} shows the other language's remedy {r:?}",
+                check.id
+            );
+        }
     }
     browser
         .save_screenshot(&screenshot_dir().join(shot))
@@ -103,6 +126,13 @@ async fn report_is_displayed_in_swedish() {
     let browser = Browser::start().await.expect("headless Chromium starts");
     let answered = fixtures::answered(&"c".repeat(64));
     check_displayed(&browser, &answered, Lang::Sv, "connect-report-sv.png").await;
+    check_displayed(
+        &browser,
+        &fixtures::refused(),
+        Lang::Sv,
+        "connect-report-refused-sv.png",
+    )
+    .await;
     browser.close().await;
 }
 
@@ -150,6 +180,18 @@ async fn a_real_connection_test_is_displayed() {
         &test,
         Lang::En,
         "connect-report-real-refused-en.png",
+    )
+    .await;
+    // The probe's own remedies, in Swedish.
+    assert!(test
+        .check("C-TCP")
+        .and_then(|c| c.remedy_sv.as_ref())
+        .is_some());
+    check_displayed(
+        &browser,
+        &test,
+        Lang::Sv,
+        "connect-report-real-refused-sv.png",
     )
     .await;
     browser.close().await;

@@ -49,6 +49,95 @@ fn markdown_in_english_and_swedish() {
     });
 }
 
+/// The remedies and the next-level hints as the fixtures write them (not as the renderer does):
+/// English, then Swedish.
+const REFUSED_TEXTS: [[&str; 3]; 2] = [
+    [
+        "A firewall drops the connection: ask for a rule allowing outbound TCP to 194.71.80.30:8020.",
+        "Open outbound TCP to 194.71.80.30:8020 in the firewall.",
+        "Fix C-TCP first.",
+    ],
+    [
+        "En brandvägg stoppar anslutningen: be nätverksgruppen öppna utgående TCP till 194.71.80.30:8020.",
+        "Öppna utgående TCP till 194.71.80.30:8020 i brandväggen.",
+        "Rätta C-TCP först.",
+    ],
+];
+const ANSWERED_TEXTS: [[&str; 3]; 2] = [
+    [
+        "Order the renewal from Expisoft now",
+        "Sign the notification with a real BankID test signature",
+        "Send a notification signed with a real BankID test signature",
+    ],
+    [
+        "Beställ förnyelsen från Expisoft nu",
+        "Signera anmälan med en riktig BankID-testsignatur",
+        "Skicka en anmälan signerad med en riktig BankID-testsignatur",
+    ],
+];
+
+fn every_format(t: &ConnectionTest, lang: Lang) -> [(&'static str, String); 3] {
+    [
+        ("report.html", connect::to_html(t, lang)),
+        ("report.md", connect::to_markdown(t, lang)),
+        ("junit.xml", connect::to_junit(t, lang)),
+    ]
+}
+
+#[test]
+fn remedies_and_the_hint_are_shown_in_the_reports_language() {
+    let cases = [
+        (connect::prepared(&fixtures::refused()), REFUSED_TEXTS),
+        (answered(), ANSWERED_TEXTS),
+    ];
+    for (t, [en, sv]) in &cases {
+        for (lang, shown, hidden) in [(Lang::En, en, sv), (Lang::Sv, sv, en)] {
+            for (file, text) in every_format(t, lang) {
+                for s in shown {
+                    assert!(text.contains(s), "{lang} {file} lacks {s:?}");
+                }
+                for h in hidden {
+                    assert!(!text.contains(h), "{lang} {file} shows {h:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_result_without_swedish_remedies_still_loads_and_shows_the_english_ones() {
+    // summary.json as written before remedies were translated: no `remedy_sv`, no
+    // `next_level_hint_sv`.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&connect::to_json(&connect::prepared(&fixtures::refused()))).unwrap();
+    json.as_object_mut().unwrap().remove("next_level_hint_sv");
+    for c in json["checks"].as_array_mut().unwrap() {
+        c.as_object_mut().unwrap().remove("remedy_sv");
+    }
+    let old: ConnectionTest = serde_json::from_value(json).unwrap();
+    assert!(old.checks.iter().all(|c| c.remedy_sv.is_none()));
+    assert!(old.next_level_hint_sv.is_none());
+    // Written back, it gains no empty fields.
+    let again = connect::to_json(&old);
+    assert!(!again.contains("remedy_sv") && !again.contains("next_level_hint_sv"));
+    for (file, text) in every_format(&old, Lang::Sv) {
+        let [tcp_en, hint_en, _] = REFUSED_TEXTS[0];
+        assert!(
+            text.contains(tcp_en),
+            "Swedish {file} lacks the English remedy"
+        );
+        // Without a Swedish hint, the level's own Swedish sentence.
+        assert!(
+            !text.contains(hint_en),
+            "Swedish {file} shows the English hint"
+        );
+        assert!(
+            text.contains("En TCP-anslutning till värd och port"),
+            "Swedish {file} lacks the generic next-level sentence"
+        );
+    }
+}
+
 #[test]
 fn junit_has_one_case_per_check() {
     let t = connect::prepared(&fixtures::refused());

@@ -16,7 +16,8 @@ use time::macros::datetime;
 pub const PERSONNUMMER: &str = "191212121212";
 pub const PERSONNUMMER_MASKED: &str = "19121212****";
 
-fn check(id: &str, status: Status, summary: &str, remedy: Option<&str>) -> Check {
+/// A check; `remedy` is the English and the Swedish sentence, as the probe writes them.
+fn check(id: &str, status: Status, summary: &str, remedy: Option<(&str, &str)>) -> Check {
     let def = CHECKS
         .iter()
         .find(|c| c.id == id)
@@ -27,7 +28,8 @@ fn check(id: &str, status: Status, summary: &str, remedy: Option<&str>) -> Check
         status,
         summary: summary.into(),
         facts: Vec::new(),
-        remedy: remedy.map(Into::into),
+        remedy: remedy.map(|r| r.0.into()),
+        remedy_sv: remedy.map(|r| r.1.into()),
         duration_ms: 3.0,
     }
 }
@@ -82,7 +84,10 @@ pub fn answered(client_sha256: &str) -> ConnectionTest {
         "C-ID-VALID",
         Status::Warn,
         "the client certificate expires in 45 days",
-        Some("Order the renewal from Expisoft now: FK needs the new certificate before the old one expires."),
+        Some((
+            "Order the renewal from Expisoft now: FK needs the new certificate before the old one expires.",
+            "Beställ förnyelsen från Expisoft nu: FK behöver det nya certifikatet innan det gamla går ut.",
+        )),
     );
     valid.facts = vec![
         Fact::new("not after", "2027-01-13T00:00:00Z"),
@@ -114,7 +119,10 @@ pub fn answered(client_sha256: &str) -> ConnectionTest {
             "C-SOAP",
             Status::Warn,
             "SignatureValidationError: the signature is not from a trusted issuer",
-            Some("Sign the notification with a real BankID test signature (--signature/--ocsp) to reach accepted."),
+            Some((
+                "Sign the notification with a real BankID test signature (--signature/--ocsp) to reach accepted.",
+                "Signera anmälan med en riktig BankID-testsignatur (--signature/--ocsp) för att nå nivån godkänd.",
+            )),
         ),
     );
     let mut client = panel(
@@ -135,6 +143,10 @@ pub fn answered(client_sha256: &str) -> ConnectionTest {
         verdict: "FK answered with SignatureValidationError: the connection is proven.".into(),
         next_level_hint: Some(
             "Send a notification signed with a real BankID test signature (--signature/--ocsp) for a tx-id."
+                .into(),
+        ),
+        next_level_hint_sv: Some(
+            "Skicka en anmälan signerad med en riktig BankID-testsignatur (--signature/--ocsp) för att få ett tx-id."
                 .into(),
         ),
         checks,
@@ -179,7 +191,10 @@ pub fn refused() -> ConnectionTest {
                 "C-TCP",
                 Status::Fail,
                 "194.71.80.30:8020 timed out after 5 s",
-                Some("A firewall drops the connection: ask for a rule allowing outbound TCP to 194.71.80.30:8020."),
+                Some((
+                    "A firewall drops the connection: ask for a rule allowing outbound TCP to 194.71.80.30:8020.",
+                    "En brandvägg stoppar anslutningen: be nätverksgruppen öppna utgående TCP till 194.71.80.30:8020.",
+                )),
             );
             c.facts = vec![Fact::new("194.71.80.30:8020", "timed out after 5000 ms")];
         } else if i > tcp {
@@ -187,11 +202,13 @@ pub fn refused() -> ConnectionTest {
             c.facts.clear();
             c.summary = "not run: C-TCP failed".into();
             c.remedy = Some("Fix C-TCP first.".into());
+            c.remedy_sv = Some("Rätta C-TCP först.".into());
         }
     }
     t.level = Level::None;
     t.verdict = "No TCP connection to shsext.forsakringskassan.se:8020.".into();
     t.next_level_hint = Some("Open outbound TCP to 194.71.80.30:8020 in the firewall.".into());
+    t.next_level_hint_sv = Some("Öppna utgående TCP till 194.71.80.30:8020 i brandväggen.".into());
     t.target.resolve = None;
     t.server_chain.clear();
     t.exchange = None;
