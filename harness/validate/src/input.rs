@@ -41,15 +41,24 @@ impl Input {
             Input::File(p) => {
                 let file = std::fs::File::open(p)?;
                 let meta = file.metadata()?;
-                if meta.is_file() && meta.len() > max as u64 {
-                    return Ok(Contents::TooLarge(Size::Exactly(meta.len())));
-                }
-                // The file may still grow (or be a device or a pipe): the bound holds anyway.
-                let expected = usize::try_from(meta.len()).unwrap_or(max).min(max);
-                read_within(file, max, Vec::with_capacity(expected + 1))
+                read_open(file, &meta, max)
             }
         }
     }
+}
+
+/// Reads an opened file (see [`Input::read`]).
+fn read_open(
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    max: usize,
+) -> std::io::Result<Contents> {
+    if meta.is_file() && meta.len() > max as u64 {
+        return Ok(Contents::TooLarge(Size::Exactly(meta.len())));
+    }
+    // The file may still grow (or be a device or a pipe): the bound holds anyway.
+    let expected = usize::try_from(meta.len()).unwrap_or(max).min(max);
+    read_within(file, max, Vec::with_capacity(expected + 1))
 }
 
 /// What reading an input gave.
@@ -169,7 +178,7 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
             .map_err(list_error(&dir))?;
         // Sorted, so that which of several links to one directory names it does not
         // depend on the file system's order.
-        entries.sort_unstable_by_key(|e| e.file_name());
+        entries.sort_by_cached_key(|e| e.file_name());
         let mut subdirs = Vec::new();
         for entry in entries {
             let path = entry.path();
@@ -361,6 +370,17 @@ pub fn validate_input(
         path: path.clone(),
         source,
     })?;
+    Ok(check(validator, path, contents, with_excerpts))
+}
+
+/// Validates what was read of one input.
+fn check(
+    validator: &Validator,
+    path: String,
+    contents: Contents,
+    with_excerpts: bool,
+) -> FileResult {
+    let max = validator.options().max_bytes;
     let (report, excerpts) = match contents {
         Contents::TooLarge(size) => (
             Report {
@@ -378,11 +398,11 @@ pub fn validate_input(
             (report, excerpts)
         }
     };
-    Ok(FileResult {
+    FileResult {
         path,
         report,
         excerpts,
-    })
+    }
 }
 
 fn too_large(size: Size, max: usize) -> Finding {
@@ -405,29 +425,106 @@ pub fn validate_all(
     inputs: &[Input],
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
-    let threads = opts.threads.clamp(1, inputs.len().max(1));
+    let run = in_parallel(inputs.len(), opts.threads, |i| {
+        Step::Done(validate_input(validator, &inputs[i], opts.excerpts))
+    });
+    match run {
+        Ok(files) => Ok(files),
+        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Directory) => unreachable!("validate_input never asks to expand"),
+    }
+}
+
+/// [`collect`] then [`validate_all`], for the arguments of a command line, without
+/// asking the file system about each argument before a worker opens it: arguments are
+/// taken as files, and only when a worker finds a directory among them does the run
+/// start again the long way. With 20,000 file arguments that saves as many `stat`
+/// calls on the one thread that lists the inputs, the serial part of a parallel run.
+/// Results and errors are those of [`collect`] and [`validate_all`]: a run that meets
+/// a directory or an unreadable input is done again that way.
+pub fn validate_args(
+    validator: &Validator,
+    args: &[impl AsRef<OsStr>],
+    opts: BatchOptions,
+) -> Result<Vec<FileResult>, InputError> {
+    // Standard input can be read only once: no second run with it.
+    if args.iter().any(|a| a.as_ref() == "-") {
+        return validate_all(validator, &collect(args)?, opts);
+    }
+    let inputs: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
+    let max = validator.options().max_bytes;
+    let run = in_parallel(inputs.len(), opts.threads, |i| {
+        let p = &inputs[i];
+        // `Input::name` of a file.
+        let name = || p.display().to_string();
+        let read = std::fs::File::open(p).and_then(|f| {
+            let meta = f.metadata()?;
+            if meta.is_dir() {
+                return Ok(None);
+            }
+            read_open(f, &meta, max).map(Some)
+        });
+        match read {
+            Ok(None) => Step::Directory,
+            Ok(Some(contents)) => Step::Done(Ok(check(validator, name(), contents, opts.excerpts))),
+            Err(source) => Step::Done(Err(InputError::Read {
+                path: name(),
+                source,
+            })),
+        }
+    });
+    match run {
+        Ok(files) => Ok(files),
+        // A directory to list, or an input that cannot be read: the long way gives the
+        // listing and names the same failure as ever (listing errors come first).
+        Err(Stop::Error(_) | Stop::Directory) => validate_all(validator, &collect(args)?, opts),
+    }
+}
+
+/// What one input gave a worker.
+enum Step {
+    Done(Result<FileResult, InputError>),
+    /// The input is a directory: the run must list it first.
+    Directory,
+}
+
+enum Stop {
+    /// The first input, in order, that could not be read.
+    Error(InputError),
+    Directory,
+}
+
+/// Runs `one` for inputs `0..n` on up to `threads` threads, each taking the next
+/// index from a shared counter (no channel, no lock), and returns the results in
+/// order. The first input (in order) that fails ends the run: no input after it is
+/// started, and every input before it is finished, so the failure reported does not
+/// depend on the threads' timing.
+fn in_parallel(
+    n: usize,
+    threads: usize,
+    one: impl Fn(usize) -> Step + Sync,
+) -> Result<Vec<FileResult>, Stop> {
+    let threads = threads.clamp(1, n.max(1));
     let next = AtomicUsize::new(0);
-    let first_error = AtomicUsize::new(usize::MAX);
+    let first_stop = AtomicUsize::new(usize::MAX);
     let work = || {
-        let mut done = Vec::new();
+        let mut done = Vec::with_capacity(n / threads + 1);
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            // Inputs before a failed one are all finished: the error reported is the
-            // first in order, whatever the threads' timing.
-            if i >= inputs.len() || i > first_error.load(Ordering::Relaxed) {
+            if i >= n || i > first_stop.load(Ordering::Relaxed) {
                 break;
             }
-            let result = validate_input(validator, &inputs[i], opts.excerpts);
-            if result.is_err() {
-                first_error.fetch_min(i, Ordering::Relaxed);
+            let step = one(i);
+            if !matches!(step, Step::Done(Ok(_))) {
+                first_stop.fetch_min(i, Ordering::Relaxed);
             }
-            done.push((i, result));
+            done.push((i, step));
         }
         done
     };
-    let mut slots: Vec<Option<Result<FileResult, InputError>>> = Vec::new();
-    slots.resize_with(inputs.len(), || None);
-    let mut place = |done: Vec<(usize, Result<FileResult, InputError>)>| {
+    let mut slots: Vec<Option<Step>> = Vec::new();
+    slots.resize_with(n, || None);
+    let mut place = |done: Vec<(usize, Step)>| {
         for (i, r) in done {
             slots[i] = Some(r);
         }
@@ -436,7 +533,7 @@ pub fn validate_all(
         place(work());
     } else {
         std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+            let workers: Vec<_> = (0..threads).map(|_| s.spawn(&work)).collect();
             for w in workers {
                 match w.join() {
                     Ok(done) => place(done),
@@ -447,9 +544,11 @@ pub fn validate_all(
     }
     let mut files = Vec::with_capacity(slots.len());
     for slot in slots {
-        // Only inputs after a failed one are left unset, and the error comes first.
+        // Only inputs after a failed one are left unset, and the failure comes first.
         match slot {
-            Some(r) => files.push(r?),
+            Some(Step::Done(Ok(f))) => files.push(f),
+            Some(Step::Done(Err(e))) => return Err(Stop::Error(e)),
+            Some(Step::Directory) => return Err(Stop::Directory),
             None => break,
         }
     }
@@ -512,6 +611,48 @@ mod tests {
             let e = validate_all(&v, &inputs, batch(threads)).unwrap_err();
             assert!(e.path().ends_with("no-such-1.xml"), "{e}");
             assert!(matches!(e, InputError::Read { .. }));
+        }
+    }
+
+    /// Command-line arguments give what listing them first gives: file arguments, a
+    /// directory among them, and the error of an unreadable one.
+    #[test]
+    fn arguments_validate_as_their_listing_does() {
+        let v = Validator::embedded().unwrap();
+        let names =
+            |r: Result<Vec<FileResult>, InputError>| -> Result<Vec<(String, usize)>, String> {
+                r.map(|fs| {
+                    fs.iter()
+                        .map(|f| (f.path.clone(), f.report.findings.len()))
+                        .collect()
+                })
+                .map_err(|e| e.path().to_string())
+            };
+        let file = |rel: &str| fixture(rel).into_os_string();
+        let valid: Vec<_> = collect(&[fixture("valid")])
+            .unwrap()
+            .into_iter()
+            .map(|i| match i {
+                Input::File(p) => p.into_os_string(),
+                Input::Stdin => unreachable!(),
+            })
+            .collect();
+        let cases: Vec<Vec<std::ffi::OsString>> = vec![
+            valid.clone(),
+            vec![
+                valid[0].clone(),
+                fixture("invalid").into_os_string(),
+                valid[1].clone(),
+            ],
+            vec![valid[0].clone(), file("no-such.xml"), valid[1].clone()],
+            vec![fixture("no-such-dir").into_os_string(), valid[0].clone()],
+        ];
+        for args in cases {
+            for threads in [1, 2] {
+                let want = collect(&args).and_then(|i| validate_all(&v, &i, batch(threads)));
+                let got = validate_args(&v, &args, batch(threads));
+                assert_eq!(names(got), names(want), "{args:?}");
+            }
         }
     }
 
