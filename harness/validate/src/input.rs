@@ -533,7 +533,7 @@ fn in_parallel(
         place(work());
     } else {
         std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads).map(|_| s.spawn(&work)).collect();
+            let workers: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
             for w in workers {
                 match w.join() {
                     Ok(done) => place(done),
