@@ -177,6 +177,16 @@ fn assert_remedies_in_swedish(r: &ConnectionTest) {
         (Some(en), Some(sv)) => {
             assert!(sv.starts_with("För "), "hint {sv:?}");
             assert_ne!(en, sv);
+            // A hint that names the check in the way gives that check's remedy, in its language.
+            if let Some(c) = r
+                .checks
+                .iter()
+                .find(|c| en.ends_with(&format!("({})", c.id)))
+            {
+                let (ren, rsv) = (c.remedy.as_deref(), c.remedy_sv.as_deref());
+                assert!(en.contains(ren.unwrap()), "hint {en:?} vs {c:#?}");
+                assert!(sv.contains(rsv.unwrap()), "hint {sv:?} vs {c:#?}");
+            }
         }
         other => panic!("hints {other:?}"),
     }
