@@ -1,6 +1,8 @@
 //! What one request costs FK's behaviour model, without transport: a valid signed
 //! request (accepted; FK allows re-sending the same notification with its
-//! signature) and a payload it refuses.
+//! signature), the same notification under a different signature each time (one
+//! signer, so only the certification path and OCSP verdicts are remembered), and a
+//! payload it refuses.
 //!
 //! `cargo bench -p eioa-fk`
 
@@ -57,7 +59,11 @@ fn bench(c: &mut Criterion) {
     };
     let valid = fixture("valid/anordnare-inom-ees.xml");
     let id = eioa_model::peek_id(&valid).expect("id");
-    let ok_body = signed_request(&pki, valid, &id);
+    let ok_body = signed_request(&pki, valid.clone(), &id);
+    // Each signature has its own nonce: distinct bytes, one signer.
+    let distinct: Vec<Vec<u8>> = (0..64)
+        .map(|_| signed_request(&pki, valid.clone(), &id))
+        .collect();
     let bad = fixture("invalid/EIOA-R002/personnummer-check-digit.xml");
     let bad_id = eioa_model::peek_id(&bad).expect("id");
     let bad_body = signed_request(&pki, bad, &bad_id);
@@ -78,6 +84,10 @@ fn bench(c: &mut Criterion) {
     ));
     let mut g = c.benchmark_group("handle");
     g.bench_function("accepted", |b| b.iter(|| call(&ok_body)));
+    let mut next = distinct.iter().cycle();
+    g.bench_function("accepted-distinct-signatures", |b| {
+        b.iter(|| call(next.next().expect("a cycle never ends")))
+    });
     g.bench_function("xml-validation-error", |b| b.iter(|| call(&bad_body)));
     g.finish();
 }

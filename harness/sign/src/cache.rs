@@ -3,6 +3,12 @@
 //! their exact bytes, with every time-dependent check made again for each request.
 //!
 //! What is remembered is only what does not depend on the clock:
+//! - a signature that verified, by its exact bytes: what it says, and the window of
+//!   its certification path. Everything `verify` checks is a function of the bytes
+//!   and the anchors except the validity times, so inside the window the answer is
+//!   the fresh one; outside it, the signature is verified afresh. This helps a
+//!   notification sent again with its signature (FK allows that); distinct
+//!   signatures by one signer meet the next cache.
 //! - a certification path that verified, with the window in which every certificate
 //!   on it is valid. A later request inside that window gets the same answer a fresh
 //!   verification gives (the same path is valid then); a request outside it is
@@ -33,6 +39,7 @@ pub const DEFAULT_CACHE_ENTRIES: usize = 512;
 /// remembering what it verified (see the module's documentation). `Send + Sync`.
 pub struct Verifier {
     anchors: TrustAnchors,
+    signatures: Mutex<LruCache<[u8; 32], (Verified, Window)>>,
     paths: Mutex<LruCache<[u8; 32], Window>>,
     ocsp: Mutex<LruCache<[u8; 32], Result<OcspFacts, SignatureError>>>,
 }
@@ -41,6 +48,7 @@ impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
             .field("anchors", &self.anchors.ders().len())
+            .field("signatures", &lock(&self.signatures).len())
             .field("paths", &lock(&self.paths).len())
             .field("ocsp", &lock(&self.ocsp).len())
             .finish()
@@ -71,6 +79,7 @@ impl Verifier {
         let cap = NonZeroUsize::new(entries.max(1)).unwrap_or(NonZeroUsize::MIN);
         Verifier {
             anchors: TrustAnchors::new(trust_anchors),
+            signatures: Mutex::new(LruCache::new(cap)),
             paths: Mutex::new(LruCache::new(cap)),
             ocsp: Mutex::new(LruCache::new(cap)),
         }
@@ -81,14 +90,22 @@ impl Verifier {
         self.anchors.ders()
     }
 
-    /// [`crate::verify`], with the certification path taken from the cache when it
-    /// verified before and `at` lies in its window.
+    /// [`crate::verify`], with the signature, or else its certification path, taken
+    /// from the cache when it verified before and `at` lies in its path's window.
     pub fn verify(
         &self,
         signature_xml: &[u8],
         at: OffsetDateTime,
     ) -> Result<Verified, SignatureError> {
-        crate::dsig::verify_with(signature_xml, &self.anchors, at, Some(self))
+        let k = key(&[self.anchors.id(), signature_xml]);
+        let hit = lock(&self.signatures).get(&k).cloned();
+        if let Some((verified, _)) = hit.filter(|(_, w)| w.contains(at)) {
+            return Ok(verified);
+        }
+        let (verified, window) =
+            crate::dsig::verify_with(signature_xml, &self.anchors, at, Some(self))?;
+        lock(&self.signatures).put(k, (verified.clone(), window));
+        Ok(verified)
     }
 
     /// [`crate::check_ocsp`], with the verdict on the three byte strings taken from
@@ -121,19 +138,19 @@ impl Verifier {
         leaf_der: &[u8],
         intermediates: &[Vec<u8>],
         at: OffsetDateTime,
-    ) -> Result<(), SignatureError> {
+    ) -> Result<Window, SignatureError> {
         let mut parts: Vec<&[u8]> = Vec::with_capacity(intermediates.len() + 2);
         parts.push(self.anchors.id());
         parts.push(leaf_der);
         parts.extend(intermediates.iter().map(Vec::as_slice));
         let k = key(&parts);
         let hit = lock(&self.paths).get(&k).copied();
-        if hit.is_some_and(|w| w.contains(at)) {
-            return Ok(());
+        if let Some(window) = hit.filter(|w| w.contains(at)) {
+            return Ok(window);
         }
         let window = crate::chain::verify_path(leaf, leaf_der, intermediates, &self.anchors, at)?;
         lock(&self.paths).put(k, window);
-        Ok(())
+        Ok(window)
     }
 }
 

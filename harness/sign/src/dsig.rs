@@ -270,16 +270,17 @@ pub fn verify(
         at,
         None,
     )
+    .map(|(verified, _)| verified)
 }
 
 /// [`verify`] against anchors already read, with the path check through `cache`
-/// when there is one.
+/// when there is one. Also returns when the certification path is valid.
 pub(crate) fn verify_with(
     signature_xml: &[u8],
     trust_anchors: &crate::chain::TrustAnchors,
     at: OffsetDateTime,
     cache: Option<&crate::Verifier>,
-) -> Result<Verified, SignatureError> {
+) -> Result<(Verified, crate::chain::Window), SignatureError> {
     let root = xml::parse(signature_xml)?;
     if !root.is(DSIG_NS, "Signature") {
         return Err(missing("ds:Signature root"));
@@ -414,12 +415,10 @@ pub(crate) fn verify_with(
         return Err(SignatureError::BadSignatureValue);
     }
     let others: Vec<Vec<u8>> = chain.iter().skip(1).map(|(d, _)| d.clone()).collect();
-    match cache {
+    let window = match cache {
         Some(c) => c.path(&leaf, &leaf_der, &others, at)?,
-        None => {
-            crate::chain::verify_path(&leaf, &leaf_der, &others, trust_anchors, at)?;
-        }
-    }
+        None => crate::chain::verify_path(&leaf, &leaf_der, &others, trust_anchors, at)?,
+    };
     // BankID data, from the digested bankIdSignedData only.
     let data = by_id(SIGNED_DATA_ID).ok_or_else(|| missing("bankIdSignedData"))?;
     let text = |local: &str, required: bool| -> Result<String, SignatureError> {
@@ -434,12 +433,13 @@ pub(crate) fn verify_with(
     let visible_text = text("usrVisibleData", true)?;
     let non_visible_data = text("usrNonVisibleData", false)?;
     let bindings = parse_bindings(&non_visible_data)?;
-    Ok(Verified {
+    let verified = Verified {
         signer_cert_der: leaf_der,
         visible_text,
         non_visible_data,
         bindings,
-    })
+    };
+    Ok((verified, window))
 }
 
 fn parse_bindings(s: &str) -> Result<Vec<(String, String)>, SignatureError> {
