@@ -88,7 +88,7 @@ rules! {
     S004_CHAIN = "FK-S004", SignatureValidationError, false, "the signer's certificate chains to a configured trust anchor and was valid when checked";
     S005_BINDING = "FK-S005", SignatureValidationError, true, "the signed non-visible data binds exactly this payload ({id},{sha256 of its C14N})";
     S006_REUSE = "FK-S006", SignatureValidationError, false, "the signature has not been used for another notification id";
-    S007_OCSP = "FK-S007", SignatureValidationError, true, "the OCSP response parses, says good, and is for the signer's certificate";
+    S007_OCSP = "FK-S007", SignatureValidationError, true, "the OCSP response parses, says good, is for the signer's certificate, and is current (nextUpdate not passed)";
     S008_DATE = "FK-S008", SignatureValidationError, true, "signaturdatum is not in the future";
     W001_CHANGED_RESEND = "FK-W001", AcceptedWithWarning, false, "a notification id re-sent with different content is accepted, but a change needs a new id and is handled manually";
     I001_SCHEMA_SET = "FK-I001", ServerFault, true, "the service's own schema set compiles (a broken set is the server's fault, never the client's)";
