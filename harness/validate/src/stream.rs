@@ -242,10 +242,12 @@ unsafe extern "C" fn start_element(
             pass.tree.unsure = true;
             return;
         };
-        let ns = c_str(uri);
+        // The rules read the namespace and attributes of the root only.
+        let root = pass.tree.at_root();
+        let ns = if root { c_str(uri) } else { None };
         let mut schema_location = None;
         let n = usize::try_from(nb_attributes).unwrap_or(0);
-        if !attributes.is_null() {
+        if root && !attributes.is_null() {
             for i in 0..n {
                 let a = attributes.add(5 * i);
                 let (local, a_uri) = (c_str(*a), *a.add(2));
@@ -287,7 +289,7 @@ unsafe extern "C" fn characters(ctx: *mut c_void, ch: *const b::xmlChar, len: c_
     // SAFETY: libxml2 passes our user data and `len` bytes at `ch`.
     unsafe {
         let pass = pass(ctx);
-        if !pass.with_tree || pass.tree.unsure {
+        if !pass.with_tree || pass.tree.unsure || !pass.tree.wants_text() {
             return;
         }
         match std::str::from_utf8(bytes(ch, usize::try_from(len).unwrap_or(0))) {

@@ -190,6 +190,10 @@ impl<'s> Tree<'s> {
 pub(crate) struct TreeBuilder {
     nodes: Vec<Node>,
     open: Vec<usize>,
+    /// Text of the innermost open element while it has no element child; it becomes
+    /// the element's own text when the element ends a leaf. One buffer for the
+    /// document, so indentation before a first child costs no allocation.
+    pending: String,
     /// The events do not map onto the tree [`Tree::from_doc`] would build (too many
     /// elements, an attribute value with a reference): the caller must not use it.
     pub unsure: bool,
@@ -205,10 +209,9 @@ impl TreeBuilder {
         let parent = self.open.last().copied();
         let is_root = parent.is_none();
         if let Some(p) = parent {
-            let p = &mut self.nodes[p];
             // An element with element children has no text of its own.
-            p.text.clear();
-            p.children.push(idx);
+            self.pending.clear();
+            self.nodes[p].children.push(idx);
         } else if idx > 0 {
             // A second root cannot be well-formed; never trust such a stream.
             self.unsure = true;
@@ -230,18 +233,33 @@ impl TreeBuilder {
         self.open.push(idx);
     }
 
+    /// Whether the next element is the root.
+    pub fn at_root(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Whether text now would count: the innermost open element has no element child.
+    pub fn wants_text(&self) -> bool {
+        self.open
+            .last()
+            .is_some_and(|&i| self.nodes[i].children.is_empty())
+    }
+
     /// Character data or a CDATA section inside the innermost open element.
     pub fn text(&mut self, text: &str) {
-        if let Some(&i) = self.open.last() {
-            let n = &mut self.nodes[i];
-            if n.children.is_empty() {
-                n.text.push_str(text);
-            }
+        if self.wants_text() {
+            self.pending.push_str(text);
         }
     }
 
     pub fn end(&mut self) {
-        self.open.pop();
+        if let Some(i) = self.open.pop() {
+            let n = &mut self.nodes[i];
+            if n.children.is_empty() && !self.pending.is_empty() {
+                n.text = self.pending.as_str().to_owned();
+            }
+        }
+        self.pending.clear();
     }
 
     pub fn finish(self, source: &str) -> Tree<'_> {

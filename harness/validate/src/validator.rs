@@ -318,9 +318,10 @@ fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
         |from: usize, end: &[u8]| find(&bytes[from..], end).map_or(n, |p| from + p + end.len());
     let mut i = 0;
     while i < n {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
+        // Straight to the next tag (memchr compares many bytes at a time).
+        match memchr::memchr(b'<', &bytes[i..]) {
+            Some(p) => i += p,
+            None => break,
         }
         let rest = &bytes[i..];
         if rest.starts_with(b"<!--") {
@@ -336,10 +337,17 @@ fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
             // from the quote after `=` to the same quote.
             let mut count = 0usize;
             i += 1;
-            while i < n && bytes[i] != b'>' && bytes[i] != b'<' {
-                if bytes[i] != b'=' {
-                    i += 1;
-                    continue;
+            loop {
+                match memchr::memchr3(b'=', b'>', b'<', &bytes[i..]) {
+                    Some(p) if bytes[i + p] == b'=' => i += p,
+                    Some(p) => {
+                        i += p;
+                        break;
+                    }
+                    None => {
+                        i = n;
+                        break;
+                    }
                 }
                 count += 1;
                 if count > MAX_ATTRIBUTES {
@@ -360,10 +368,7 @@ fn too_many_attributes(bytes: &[u8]) -> Option<Finding> {
                     i += 1;
                 }
                 if let Some(&q @ (b'"' | b'\'')) = bytes.get(i) {
-                    i = bytes[i + 1..]
-                        .iter()
-                        .position(|&b| b == q)
-                        .map_or(n, |p| i + 1 + p + 1);
+                    i = memchr::memchr(q, &bytes[i + 1..]).map_or(n, |p| i + 1 + p + 1);
                 }
             }
         }
@@ -602,7 +607,10 @@ pub(crate) fn doctype_offset(bytes: &[u8]) -> Option<usize> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    match needle {
+        [b] => memchr::memchr(*b, hay),
+        _ => memchr::memmem::find(hay, needle),
+    }
 }
 
 pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (u32, u32) {
