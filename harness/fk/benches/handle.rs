@@ -60,8 +60,9 @@ fn bench(c: &mut Criterion) {
     let valid = fixture("valid/anordnare-inom-ees.xml");
     let id = eioa_model::peek_id(&valid).expect("id");
     let ok_body = signed_request(&pki, valid.clone(), &id);
-    // Each signature has its own nonce: distinct bytes, one signer.
-    let distinct: Vec<Vec<u8>> = (0..64)
+    // Each signature has its own nonce: distinct bytes, one signer. More of them than
+    // the verifier remembers, so that cycling through them always misses.
+    let distinct: Vec<Vec<u8>> = (0..eioa_sign::DEFAULT_CACHE_ENTRIES + 88)
         .map(|_| signed_request(&pki, valid.clone(), &id))
         .collect();
     let bad = fixture("invalid/EIOA-R002/personnummer-check-digit.xml");

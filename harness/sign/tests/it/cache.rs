@@ -153,7 +153,7 @@ fn material() -> &'static Material {
                     ("a week", WHEN - days(1), Some(WHEN + days(6))),
                     ("from the future", WHEN + days(3), Some(WHEN + days(10))),
                 ] {
-                    let der = ocsp(&issuer_der, &leaf_der, status.clone(), this, next);
+                    let der = ocsp(&issuer_der, &leaf_der, status, this, next);
                     responses.push((format!("{name}, {span}"), der));
                 }
             }
