@@ -444,17 +444,16 @@ pub fn validate_all(
 /// a directory or an unreadable input is done again that way.
 pub fn validate_args(
     validator: &Validator,
-    args: &[impl AsRef<OsStr>],
+    args: &[impl AsRef<OsStr> + Sync],
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
     // Standard input can be read only once: no second run with it.
     if args.iter().any(|a| a.as_ref() == "-") {
         return validate_all(validator, &collect(args)?, opts);
     }
-    let inputs: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
     let max = validator.options().max_bytes;
-    let run = in_parallel(inputs.len(), opts.threads, |i| {
-        let p = &inputs[i];
+    let run = in_parallel(args.len(), opts.threads, |i| {
+        let p = Path::new(args[i].as_ref());
         // `Input::name` of a file.
         let name = || p.display().to_string();
         let read = std::fs::File::open(p).and_then(|f| {
