@@ -5,7 +5,6 @@ use crate::{Fk, Refusal};
 use eioa_model::soap::{Request, Underskrift};
 use eioa_model::Notification;
 use eioa_sign::{OcspStatus, SignatureError};
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -75,11 +74,10 @@ pub(crate) fn check_all(
             i + 1,
             u.signaturtyp.as_str()
         );
-        check_one(fk, u, &request.payload, notification, now).map_err(|r| Refusal {
+        let key = check_one(fk, u, &request.payload, notification, now).map_err(|r| Refusal {
             message: format!("{at}: {}", r.message),
             ..r
         })?;
-        let key: [u8; 32] = Sha256::digest(&u.signatur).into();
         if let Some(prev) = fk.seen.conflict(&key, &notification.id) {
             return Err(Refusal::new(
                 &rules::S006_REUSE,
@@ -97,7 +95,7 @@ fn check_one(
     payload: &[u8],
     n: &Notification,
     now: time::OffsetDateTime,
-) -> Result<(), Refusal> {
+) -> Result<[u8; 32], Refusal> {
     let today = now.date();
     if u.signatur.is_empty() || u.ocspresponse.is_empty() {
         let which = if u.signatur.is_empty() {
@@ -110,7 +108,10 @@ fn check_one(
             format!("{which} is empty"),
         ));
     }
-    let verified = fk.verifier.verify(&u.signatur, now).map_err(refusal)?;
+    // The signature's SHA-256 comes back with the verdict: it keys FK's memory of
+    // the signatures it accepted.
+    let (verified, key) = fk.verifier.verify_and_digest(&u.signatur, now);
+    let verified = verified.map_err(refusal)?;
     verified.check_binding(&n.id, payload).map_err(refusal)?;
     ocsp(fk, &u.ocspresponse, &verified.signer_cert_der, now)?;
     let date = parse_date(&u.signaturdatum).ok_or_else(|| {
@@ -125,7 +126,7 @@ fn check_one(
             format!("signaturdatum {date} is after today ({today})"),
         ));
     }
-    Ok(())
+    Ok(key)
 }
 
 /// The OCSP response against the signer and its issuer. The issuer is one of the

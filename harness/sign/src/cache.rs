@@ -97,7 +97,28 @@ impl Verifier {
         signature_xml: &[u8],
         at: OffsetDateTime,
     ) -> Result<Verified, SignatureError> {
-        let k = key(&[self.anchors.id(), signature_xml]);
+        self.verify_and_digest(signature_xml, at).0
+    }
+
+    /// [`Verifier::verify`], and the SHA-256 of `signature_xml`, which the cache is
+    /// keyed by: a caller that needs that digest too (FK remembers signatures by it)
+    /// does not hash the signature a second time.
+    pub fn verify_and_digest(
+        &self,
+        signature_xml: &[u8],
+        at: OffsetDateTime,
+    ) -> (Result<Verified, SignatureError>, [u8; 32]) {
+        let digest: [u8; 32] = Sha256::digest(signature_xml).into();
+        (self.verify_digested(signature_xml, &digest, at), digest)
+    }
+
+    fn verify_digested(
+        &self,
+        signature_xml: &[u8],
+        digest: &[u8; 32],
+        at: OffsetDateTime,
+    ) -> Result<Verified, SignatureError> {
+        let k = key(&[self.anchors.id(), digest]);
         let hit = lock(&self.signatures).get(&k).cloned();
         if let Some((verified, _)) = hit.filter(|(_, w)| w.contains(at)) {
             return Ok(verified);
