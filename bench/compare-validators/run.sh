@@ -28,7 +28,8 @@ TEMPLATE_ID="$(sed -n 's:.*<id>\(.*\)</id>.*:\1:p' "$FIXTURE" | head -n1)"
 
 # Targets on a 2-core machine.
 TARGET_ONE=25000      # docs/s on one thread
-TARGET_SCALE=1.8      # two threads / one thread
+TARGET_SCALE=1.9      # two threads / one thread
+TARGET_VS_XMLLINT=0.8 # eioa's wall time on one thread / xmllint's on one process
 TARGET_COLD_MS=10     # `eioa validate one.xml`, end to end
 
 log() { printf '%s\n' "$*" >&2; }
@@ -164,6 +165,21 @@ if [ "$HAVE_LXML" = 1 ]; then
 fi
 LOAD_AFTER="$(uptime | sed 's/.*load average: //')"
 
+# Peak memory (VmHWM via GNU time's %M) on a tenth of the batch and on all of it: it
+# must not grow with the number of documents beyond the list of names and one result
+# per file.
+peak_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n 1; }
+TENTH=("${FILES[@]:0:$((N / 10 > 0 ? N / 10 : 1))}")
+PEAK_EIOA_TENTH="" PEAK_EIOA_ALL="" PEAK_XL_TENTH="" PEAK_XL_ALL=""
+if [ -x /usr/bin/time ]; then
+    PEAK_EIOA_TENTH="$(peak_kb "$EIOA" validate --threads 2 -q --color never "${TENTH[@]}")"
+    PEAK_EIOA_ALL="$(peak_kb "$EIOA" validate --threads 2 -q --color never "${FILES[@]}")"
+    if [ "$HAVE_XMLLINT" = 1 ]; then
+        PEAK_XL_TENTH="$(peak_kb xmllint --noout --schema "$XSD" "${TENTH[@]}")"
+        PEAK_XL_ALL="$(peak_kb xmllint --noout --schema "$XSD" "${FILES[@]}")"
+    fi
+fi
+
 ratio() { # docs/s of $1 over docs/s of $2 = wall($2) / wall($1)
     local a="${WALL[$1]:-}" b="${WALL[$2]:-}"
     if [[ "$a" =~ ^[0-9.]+$ && "$b" =~ ^[0-9.]+$ ]]; then awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f×", b / a }'; else echo "–"; fi
@@ -208,6 +224,11 @@ for k in "eioa 1 thread" "eioa 2 threads" "xmllint 1 process" "xmllint 2 process
     [ -n "${RUNS_OF[$k]:-}" ] && echo "  $k: ${RUNS_OF[$k]}"
 done
 echo "eioa's own summary (1 thread, last run): $EIOA_SUMMARY"
+if [ -n "$PEAK_EIOA_ALL" ]; then
+    echo
+    echo "Peak RSS (/usr/bin/time %M): eioa --threads 2: ${PEAK_EIOA_TENTH} KB for ${#TENTH[@]} files, ${PEAK_EIOA_ALL} KB for $N;" \
+        "xmllint: ${PEAK_XL_TENTH:-–} KB, ${PEAK_XL_ALL:-–} KB"
+fi
 
 # ---------------------------------------------------------------- cold start
 ONE="$FIXTURE"
@@ -255,6 +276,11 @@ if [[ "$w1" =~ ^[0-9.]+$ && "$w2" =~ ^[0-9.]+$ ]]; then
     check "one thread: $r1 docs/s wall (target ≥ $TARGET_ONE)" "$r1 >= $TARGET_ONE"
     check "one thread: $c1 docs per CPU-second (target ≥ $TARGET_ONE)" "$c1 >= $TARGET_ONE"
     check "two threads: ${scale}× one thread (target ≥ $TARGET_SCALE×)" "$scale >= $TARGET_SCALE"
+    wx="${WALL[xmllint 1 process]:-}"
+    if [[ "$wx" =~ ^[0-9.]+$ ]]; then
+        vs="$(awk -v a="$w1" -v b="$wx" 'BEGIN { printf "%.2f", a / b }')"
+        check "one thread: ${vs}× xmllint's wall time (target ≤ $TARGET_VS_XMLLINT×)" "$vs <= $TARGET_VS_XMLLINT"
+    fi
 fi
 if [ -n "$COLD_MS" ]; then
     check "cold start: median $COLD_MS ms (target ≤ $TARGET_COLD_MS ms)" "$COLD_MS <= $TARGET_COLD_MS"
