@@ -49,7 +49,10 @@ impl Diag {
 pub(crate) fn safe_options() -> ParserOptions<'static> {
     ParserOptions {
         recover: false,
-        no_def_dtd: true,
+        // The libxml crate turns this flag into 4 for XML documents, which is libxml2's
+        // XML_PARSE_DTDLOAD (HTML_PARSE_NODEFDTD only for HTML): off, so no external
+        // DTD is ever asked for even if a DOCTYPE got past the scan.
+        no_def_dtd: false,
         no_error: true,
         no_warning: true,
         pedantic: false,
