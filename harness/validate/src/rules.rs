@@ -160,15 +160,15 @@ impl Ctx<'_> {
     }
 }
 
-fn text(n: &Node) -> &str {
-    n.text.as_str()
+fn text<'a>(n: &'a Node<'_>) -> &'a str {
+    &n.text
 }
 
 pub(crate) fn check(tree: &Tree<'_>, today: Date) -> Vec<Finding> {
     let Some(root) = tree.root() else {
         return vec![];
     };
-    if root.ns.as_deref() != Some(PAYLOAD_NS) {
+    if tree.ns.as_deref() != Some(PAYLOAD_NS) {
         // Not a payload at all (a SOAP envelope, another schema): the schema finding says it.
         return vec![];
     }
@@ -250,7 +250,7 @@ pub(crate) fn check(tree: &Tree<'_>, today: Date) -> Vec<Finding> {
 }
 
 fn schema_location(c: &mut Ctx<'_>, root: &Node) {
-    let Some(v) = root.schema_location.as_deref() else {
+    let Some(v) = c.tree.schema_location.as_deref() else {
         return;
     };
     if v.split_whitespace().count() % 2 == 1 {
@@ -304,7 +304,7 @@ fn id(c: &mut Ctx<'_>, root: &Node) {
 
 fn cardinality(c: &mut Ctx<'_>, root: &Node) {
     for name in ["assistent", "personSomHarAssistans"] {
-        let all: Vec<&Node> = c.tree.children(root).filter(|n| n.name == name).collect();
+        let all: Vec<&Node> = c.tree.children(root).filter(|n| &*n.name == name).collect();
         if all.len() > 1 {
             let what = if name == "assistent" {
                 "assistants"
@@ -462,7 +462,7 @@ fn text_field(c: &mut Ctx<'_>, n: &Node) {
     if !n.children.is_empty() {
         return;
     }
-    let v = &n.text;
+    let v: &str = &n.text;
     if v.trim().is_empty() {
         c.push(&R014, n, format!("`{}` is empty", n.name));
     } else if v.trim() != v || v.contains("  ") || v.contains(['\t', '\n', '\r']) {

@@ -19,6 +19,7 @@ use libxml::bindings as b;
 use libxml::schemas::SchemaValidationContext;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::rc::Rc;
 
 const XSI_NS: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
 
@@ -35,11 +36,18 @@ const OPTIONS: c_int = (b::xmlParserOption_XML_PARSE_NONET
 /// so that a long run over documents with ever new names keeps bounded memory.
 const MAX_DICT_NAMES: c_int = 4096;
 
+/// Distinct element names a parser keeps shared; a document with more gets the rest
+/// as strings of their own.
+const MAX_SHARED_NAMES: usize = 256;
+
 /// What the callbacks fill in.
-struct Pass {
-    tree: TreeBuilder,
+struct Pass<'p, 's> {
+    tree: TreeBuilder<'s>,
     /// Build the tree (payloads) or only validate (envelopes).
     with_tree: bool,
+    /// The parser, to learn where in the text a run of character data stands.
+    ctxt: b::xmlParserCtxtPtr,
+    names: &'p mut Vec<(*const b::xmlChar, Rc<str>)>,
 }
 
 /// One parser context per thread, reused from document to document (creating one
@@ -49,6 +57,9 @@ struct Parser {
     /// The SAX handler libxml2 allocated with the context; put back before freeing.
     own_sax: *mut b::xmlSAXHandler,
     sax: Box<b::xmlSAXHandler>,
+    /// Element names by the address of libxml2's copy in the context's dictionary
+    /// (which lives as long as the context), each shared by every element of the name.
+    names: Vec<(*const b::xmlChar, Rc<str>)>,
 }
 
 impl Parser {
@@ -73,7 +84,12 @@ impl Parser {
         // Second net behind the DOCTYPE scan: a DTD ends the pass's trust.
         sax.internalSubset = Some(subset);
         sax.externalSubset = Some(subset);
-        Some(Parser { ctxt, own_sax, sax })
+        Some(Parser {
+            ctxt,
+            own_sax,
+            sax,
+            names: Vec::new(),
+        })
     }
 }
 
@@ -109,8 +125,10 @@ pub(crate) fn validate<'s>(
         }
         let parser = slot.as_mut()?;
         let mut pass = Pass {
-            tree: TreeBuilder::default(),
+            tree: TreeBuilder::new(text),
             with_tree,
+            ctxt: parser.ctxt,
+            names: &mut parser.names,
         };
         let vctxt = schema.as_ptr();
         // SAFETY: `ctxt`, `vctxt` and `pass` outlive the parse; the plug is undone
@@ -149,10 +167,12 @@ pub(crate) fn validate<'s>(
         // Errors of a pass that is not used are not reported; the tree path reports
         // the document's own.
         let errors = schema.drain_errors();
+        let tree = (clean && errors.is_empty() && !pass.tree.unsure).then(|| pass.tree.finish());
         if dict_names > MAX_DICT_NAMES {
+            // The shared names are the tree's own (counted), so they outlive the parser.
             *slot = None;
         }
-        (clean && errors.is_empty() && !pass.tree.unsure).then(|| pass.tree.finish(text))
+        tree
     })
 }
 
@@ -190,9 +210,37 @@ unsafe extern "C" fn ignore_error(_data: *mut c_void, _error: b::xmlErrorPtr) {}
 ///
 /// # Safety
 /// `ctx` is the `Pass` that [`validate`] handed to libxml2 for this parse.
-unsafe fn pass<'a>(ctx: *mut c_void) -> &'a mut Pass {
+unsafe fn pass<'a, 'p, 's>(ctx: *mut c_void) -> &'a mut Pass<'p, 's> {
     // SAFETY: see the function's contract.
-    unsafe { &mut *ctx.cast::<Pass>() }
+    unsafe { &mut *ctx.cast::<Pass<'p, 's>>() }
+}
+
+/// The shared string for the element name libxml2 passed at `p` (`None`: NULL or not
+/// UTF-8).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that lives for the call.
+unsafe fn shared_name(
+    names: &mut Vec<(*const b::xmlChar, Rc<str>)>,
+    p: *const b::xmlChar,
+) -> Option<Rc<str>> {
+    // The address finds the entry (libxml2 hands on the dictionary's copy of a name);
+    // the text is compared too, byte by byte up to the first difference, so a name
+    // from anywhere else can never be mistaken for another.
+    let same = |n: &str| {
+        // SAFETY: reading stops at the first byte that differs from `n`, at the latest
+        // at `p`'s terminating NUL (`n` has no NUL).
+        unsafe { n.bytes().enumerate().all(|(i, c)| *p.add(i) == c) && *p.add(n.len()) == 0 }
+    };
+    if let Some((_, n)) = names.iter().find(|(q, n)| *q == p && same(n)) {
+        return Some(Rc::clone(n));
+    }
+    // SAFETY: see the function's contract.
+    let n: Rc<str> = unsafe { c_str(p) }?.into();
+    if names.len() < MAX_SHARED_NAMES {
+        names.push((p, Rc::clone(&n)));
+    }
+    Some(n)
 }
 
 /// A NUL-terminated libxml2 string as UTF-8 (`None` for NULL or not UTF-8).
@@ -238,7 +286,7 @@ unsafe extern "C" fn start_element(
         if !pass.with_tree || pass.tree.unsure {
             return;
         }
-        let Some(name) = c_str(localname) else {
+        let Some(name) = shared_name(pass.names, localname) else {
             pass.tree.unsure = true;
             return;
         };
@@ -292,10 +340,51 @@ unsafe extern "C" fn characters(ctx: *mut c_void, ch: *const b::xmlChar, len: c_
         if !pass.with_tree || pass.tree.unsure || !pass.tree.wants_text() {
             return;
         }
-        match std::str::from_utf8(bytes(ch, usize::try_from(len).unwrap_or(0))) {
+        let len = usize::try_from(len).unwrap_or(0);
+        let chunk = bytes(ch, len);
+        // Plain character data is a run of the text itself: borrowed, not copied.
+        let borrowed = source_offset(pass.ctxt, ch, len)
+            .and_then(|at| Some(at..at.checked_add(len)?))
+            .filter(|at| pass.tree.source().get(at.clone()) == Some(chunk))
+            .and_then(|at| pass.tree.text_at(at));
+        if borrowed.is_some() {
+            return;
+        }
+        match std::str::from_utf8(chunk) {
             Ok(t) => pass.tree.text(t),
             Err(_) => pass.tree.unsure = true,
         }
+    }
+}
+
+/// Where `len` bytes at `ch` stand in the text being parsed, if they lie in the
+/// parser's input buffer (plain character data; text from a reference or that libxml2
+/// copied elsewhere does not). libxml2's buffer is a copy of the text, minus the
+/// `consumed` bytes it has dropped from its front. Only a hint: the tree compares the
+/// bytes before it borrows them.
+///
+/// # Safety
+/// `ctxt` is the live context of the running parse.
+unsafe fn source_offset(
+    ctxt: b::xmlParserCtxtPtr,
+    ch: *const b::xmlChar,
+    len: usize,
+) -> Option<usize> {
+    // SAFETY: the context and its current input are live during a callback; only
+    // pointer values are compared, nothing is read through them.
+    unsafe {
+        let input = (*ctxt).input;
+        if input.is_null() || (*input).base.is_null() || (*input).end.is_null() {
+            return None;
+        }
+        let (base, end) = ((*input).base as usize, (*input).end as usize);
+        let (at, stop) = (ch as usize, (ch as usize).checked_add(len)?);
+        if at < base || stop > end {
+            return None;
+        }
+        usize::try_from((*input).consumed)
+            .ok()?
+            .checked_add(at - base)
     }
 }
 

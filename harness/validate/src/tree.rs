@@ -5,25 +5,31 @@
 
 use libxml::readonly::RoNode;
 use libxml::tree::{Document, NodeType};
+use std::borrow::Cow;
+use std::ops::Range;
+use std::rc::Rc;
 
 #[derive(Debug, Clone)]
-pub struct Node {
-    pub name: String,
+pub struct Node<'s> {
+    /// Local name. Shared: the streaming pass hands every element of the same name the
+    /// same string instead of allocating one per element.
+    pub name: Rc<str>,
     pub line: u32,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
-    /// Text content (only filled for elements without element children).
-    pub text: String,
-    /// Namespace URI; filled for the root only (the rules check nothing else).
-    pub ns: Option<String>,
-    /// `xsi:schemaLocation`; filled for the root only.
-    pub schema_location: Option<String>,
+    /// Text content (only filled for elements without element children); borrowed
+    /// from the document's text where the parser read it straight from there.
+    pub text: Cow<'s, str>,
     idx: usize,
 }
 
 #[derive(Debug, Clone)]
 pub struct Tree<'s> {
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<Node<'s>>,
+    /// The root's namespace URI (the rules check no other element's).
+    pub ns: Option<String>,
+    /// The root's `xsi:schemaLocation`.
+    pub schema_location: Option<String>,
     /// The document as text, for columns (decoded, or read as far as it is ASCII).
     source: &'s str,
 }
@@ -51,6 +57,8 @@ impl<'s> Tree<'s> {
     pub fn from_doc(doc: &Document, source: &'s str) -> Tree<'s> {
         let mut tree = Tree {
             nodes: Vec::with_capacity(48),
+            ns: None,
+            schema_location: None,
             source,
         };
         let Some(root) = doc.get_root_readonly() else {
@@ -69,27 +77,21 @@ impl<'s> Tree<'s> {
             // Children were pushed in document order; pop them in document order too.
             stack[first_len..].reverse();
             tree.nodes.push(Node {
-                name: node.get_name(),
+                name: node.get_name().into(),
                 line: line_of(node),
                 parent,
                 children: vec![],
                 text: if leaf {
-                    node.get_content()
+                    Cow::Owned(node.get_content())
                 } else {
-                    String::new()
-                },
-                ns: if is_root {
-                    node.get_namespace().map(|n| n.get_href())
-                } else {
-                    None
-                },
-                schema_location: if is_root {
-                    node.get_property_ns("schemaLocation", XSI_NS)
-                } else {
-                    None
+                    Cow::Borrowed("")
                 },
                 idx,
             });
+            if is_root {
+                tree.ns = node.get_namespace().map(|n| n.get_href());
+                tree.schema_location = node.get_property_ns("schemaLocation", XSI_NS);
+            }
             if let Some(p) = parent {
                 tree.nodes[p].children.push(idx);
             }
@@ -97,27 +99,27 @@ impl<'s> Tree<'s> {
         tree
     }
 
-    pub fn root(&self) -> Option<&Node> {
+    pub fn root(&self) -> Option<&Node<'s>> {
         self.nodes.first()
     }
 
-    pub fn children<'a>(&'a self, n: &'a Node) -> impl Iterator<Item = &'a Node> + 'a {
+    pub fn children<'a>(&'a self, n: &'a Node<'s>) -> impl Iterator<Item = &'a Node<'s>> + 'a {
         n.children.iter().map(move |&i| &self.nodes[i])
     }
 
     /// The first child with this local name.
-    pub fn child<'a>(&'a self, n: &'a Node, name: &str) -> Option<&'a Node> {
-        self.children(n).find(|c| c.name == name)
+    pub fn child<'a>(&'a self, n: &'a Node<'s>, name: &str) -> Option<&'a Node<'s>> {
+        self.children(n).find(|c| &*c.name == name)
     }
 
     /// Every element with this local name, in document order.
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.nodes.iter().filter(move |n| n.name == name)
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node<'s>> + 'a {
+        self.nodes.iter().filter(move |n| &*n.name == name)
     }
 
     /// `/AnmalanFranArbetsgivare/assistent/personnummer`
-    pub fn path(&self, n: &Node) -> String {
-        let mut names = vec![n.name.as_str()];
+    pub fn path(&self, n: &Node<'_>) -> String {
+        let mut names: Vec<&str> = vec![&n.name];
         let mut cur = n.parent;
         while let Some(p) = cur {
             names.push(&self.nodes[p].name);
@@ -131,7 +133,7 @@ impl<'s> Tree<'s> {
     }
 
     /// 1-based column of the node's start tag; 0 when it cannot be found.
-    pub fn column(&self, n: &Node) -> u32 {
+    pub fn column(&self, n: &Node<'_>) -> u32 {
         // Which start tag of this name on this line the node is (minified documents
         // put everything on one line).
         let nth = self.nodes[..n.idx]
@@ -154,7 +156,7 @@ impl<'s> Tree<'s> {
                     Some(i) if rest.as_bytes()[i] == b':' => &rest[i + 1..],
                     _ => rest,
                 };
-            let is_tag = local.starts_with(n.name.as_str())
+            let is_tag = local.starts_with(&*n.name)
                 && local[n.name.len()..]
                     .chars()
                     .next()
@@ -171,11 +173,11 @@ impl<'s> Tree<'s> {
 
     /// The element a schema error on `line` names: (path, column).
     pub fn locate(&self, line: u32, element: Option<&str>) -> Option<(String, u32)> {
-        let on_line = |n: &&Node| n.line == line;
+        let on_line = |n: &&Node<'_>| n.line == line;
         self.nodes
             .iter()
             .filter(on_line)
-            .find(|n| element.is_none_or(|e| n.name == e))
+            .find(|n| element.is_none_or(|e| &*n.name == e))
             .or_else(|| self.nodes.iter().find(on_line))
             .map(|n| (self.path(n), self.column(n)))
     }
@@ -186,21 +188,49 @@ impl<'s> Tree<'s> {
 /// `xsi:schemaLocation` that [`Tree::from_doc`] reads from a parsed document. Lines are
 /// not recorded: a tree built this way is only used to learn that the rules find
 /// nothing; a document with any finding is reported from the parsed document.
-#[derive(Debug, Default)]
-pub(crate) struct TreeBuilder {
-    nodes: Vec<Node>,
+#[derive(Debug)]
+pub(crate) struct TreeBuilder<'s> {
+    nodes: Vec<Node<'s>>,
+    ns: Option<String>,
+    schema_location: Option<String>,
     open: Vec<usize>,
-    /// Text of the innermost open element while it has no element child; it becomes
-    /// the element's own text when the element ends a leaf. One buffer for the
-    /// document, so indentation before a first child costs no allocation.
+    /// The document's text, which element texts borrow from where they can.
+    source: &'s str,
+    /// Text of the innermost open element while it has no element child, as long as
+    /// it is one run of `source` (the usual case: no reference, no CDATA split).
+    span: Option<Range<usize>>,
+    /// The same text once it is not one run of `source`; one buffer for the document.
     pending: String,
+    /// Whether `pending` (not `span`) holds the text.
+    in_pending: bool,
     /// The events do not map onto the tree [`Tree::from_doc`] would build (too many
     /// elements, an attribute value with a reference): the caller must not use it.
     pub unsure: bool,
 }
 
-impl TreeBuilder {
-    pub fn start(&mut self, name: &str, ns: Option<&str>, schema_location: Option<&str>) {
+impl<'s> TreeBuilder<'s> {
+    pub fn new(source: &'s str) -> TreeBuilder<'s> {
+        TreeBuilder {
+            // A notification has about 40 elements and nests 3 deep.
+            nodes: Vec::with_capacity(48),
+            ns: None,
+            schema_location: None,
+            open: Vec::with_capacity(8),
+            source,
+            span: None,
+            pending: String::new(),
+            in_pending: false,
+            unsure: false,
+        }
+    }
+
+    fn clear_text(&mut self) {
+        self.span = None;
+        self.pending.clear();
+        self.in_pending = false;
+    }
+
+    pub fn start(&mut self, name: Rc<str>, ns: Option<&str>, schema_location: Option<&str>) {
         if self.nodes.len() >= MAX_NODES {
             self.unsure = true;
             return;
@@ -210,26 +240,24 @@ impl TreeBuilder {
         let is_root = parent.is_none();
         if let Some(p) = parent {
             // An element with element children has no text of its own.
-            self.pending.clear();
+            self.clear_text();
             self.nodes[p].children.push(idx);
         } else if idx > 0 {
             // A second root cannot be well-formed; never trust such a stream.
             self.unsure = true;
         }
         self.nodes.push(Node {
-            name: name.to_owned(),
+            name,
             line: 0,
             parent,
             children: Vec::new(),
-            text: String::new(),
-            ns: if is_root { ns.map(str::to_owned) } else { None },
-            schema_location: if is_root {
-                schema_location.map(str::to_owned)
-            } else {
-                None
-            },
+            text: Cow::Borrowed(""),
             idx,
         });
+        if is_root {
+            self.ns = ns.map(str::to_owned);
+            self.schema_location = schema_location.map(str::to_owned);
+        }
         self.open.push(idx);
     }
 
@@ -245,27 +273,68 @@ impl TreeBuilder {
             .is_some_and(|&i| self.nodes[i].children.is_empty())
     }
 
+    /// The document's text as bytes (to check where a run of character data stands).
+    pub fn source(&self) -> &'s [u8] {
+        self.source.as_bytes()
+    }
+
+    /// Character data inside the innermost open element that stands at `at` in the
+    /// source; `None` when `at` is not a run of the source that starts and ends
+    /// between characters (the caller then hands the text to [`TreeBuilder::text`]).
+    pub fn text_at(&mut self, at: Range<usize>) -> Option<()> {
+        let source = self.source;
+        if !source.is_char_boundary(at.start) || !source.is_char_boundary(at.end) {
+            return None;
+        }
+        let text = source.get(at.clone())?;
+        if !self.wants_text() {
+            return Some(());
+        }
+        match &mut self.span {
+            _ if self.in_pending => self.pending.push_str(text),
+            None => self.span = Some(at),
+            Some(r) if r.end == at.start => r.end = at.end,
+            Some(_) => self.text(text),
+        }
+        Some(())
+    }
+
     /// Character data or a CDATA section inside the innermost open element.
     pub fn text(&mut self, text: &str) {
-        if self.wants_text() {
-            self.pending.push_str(text);
+        if !self.wants_text() {
+            return;
         }
+        if !self.in_pending {
+            self.in_pending = true;
+            if let Some(r) = self.span.take() {
+                self.pending.push_str(&self.source[r]);
+            }
+        }
+        self.pending.push_str(text);
     }
 
     pub fn end(&mut self) {
         if let Some(i) = self.open.pop() {
             let n = &mut self.nodes[i];
-            if n.children.is_empty() && !self.pending.is_empty() {
-                n.text = self.pending.as_str().to_owned();
+            if n.children.is_empty() {
+                if self.in_pending {
+                    if !self.pending.is_empty() {
+                        n.text = Cow::Owned(self.pending.as_str().to_owned());
+                    }
+                } else if let Some(r) = self.span.clone() {
+                    n.text = Cow::Borrowed(&self.source[r]);
+                }
             }
         }
-        self.pending.clear();
+        self.clear_text();
     }
 
-    pub fn finish(self, source: &str) -> Tree<'_> {
+    pub fn finish(self) -> Tree<'s> {
         Tree {
             nodes: self.nodes,
-            source,
+            ns: self.ns,
+            schema_location: self.schema_location,
+            source: self.source,
         }
     }
 }
