@@ -6,9 +6,10 @@
 //! document that triggers it (`fixtures/invalid/<rule-id>/`).
 
 use crate::finding::{Finding, Severity};
-use crate::tree::{Node, Tree};
+use crate::tree::{Kind, Node, Tree};
 use eioa_model::ident::{self, IdentityError, OrgError, OrgKind};
 use eioa_model::PAYLOAD_NS;
+use std::borrow::Cow;
 use time::Date;
 
 /// A rule's stable description, for `eioa rules` and the docs.
@@ -180,17 +181,17 @@ pub(crate) fn check(tree: &Tree<'_>, today: Date) -> Vec<Finding> {
     schema_location(&mut c, root);
     id(&mut c, root);
     cardinality(&mut c, root);
-    let person = tree.child(root, "personSomHarAssistans");
-    let assistent = tree.child(root, "assistent");
+    let person = tree.child(root, Kind::PersonSomHarAssistans);
+    let assistent = tree.child(root, Kind::Assistent);
     let person_id = person
-        .and_then(|p| tree.child(p, "personnummer"))
+        .and_then(|p| tree.child(p, Kind::Personnummer))
         .and_then(|n| identity(&mut c, n));
     let assistant_id = assistent
-        .and_then(|a| tree.child(a, "personnummer"))
+        .and_then(|a| tree.child(a, Kind::Personnummer))
         .and_then(|n| identity(&mut c, n));
     if let (Some(p), Some(a)) = (person, assistent) {
-        let pp = tree.child(p, "personnummer").map(|n| n.text.trim());
-        let an = tree.child(a, "personnummer");
+        let pp = tree.child(p, Kind::Personnummer).map(|n| n.text.trim());
+        let an = tree.child(a, Kind::Personnummer);
         if let (Some(pp), Some(an)) = (pp, an) {
             // Placeholders are equal too, but R005 already names them.
             if ident::parse_identity(pp).is_ok() && pp == an.text.trim() {
@@ -202,44 +203,45 @@ pub(crate) fn check(tree: &Tree<'_>, today: Date) -> Vec<Finding> {
         assistant_dates(&mut c, a, assistant_id);
     }
     if let Some(p) = person_id {
-        if let Some(n) = person.and_then(|p| tree.child(p, "personnummer")) {
+        if let Some(n) = person.and_then(|p| tree.child(p, Kind::Personnummer)) {
             birth_plausible(&mut c, n, p);
         }
     }
-    for n in tree.all("organisationsnummer") {
+    for n in tree.all(Kind::Organisationsnummer) {
         orgnr(&mut c, n);
     }
-    for name in [
-        "fornamn",
-        "efternamn",
-        "anordnareNamn",
-        "kontaktperson",
-        "arbetsgivareNamn",
-        "adress",
+    for kind in [
+        Kind::Fornamn,
+        Kind::Efternamn,
+        Kind::AnordnareNamn,
+        Kind::Kontaktperson,
+        Kind::ArbetsgivareNamn,
+        Kind::Adress,
     ] {
-        for n in tree.all(name) {
+        for n in tree.all(kind) {
             text_field(&mut c, n);
         }
     }
-    for name in ["telefonnummer", "telefonnummerAnordnare"] {
-        for n in tree.all(name) {
+    for kind in [Kind::Telefonnummer, Kind::TelefonnummerAnordnare] {
+        for n in tree.all(kind) {
             phone(&mut c, n);
         }
     }
-    for name in [
-        "bosattInnanforEES",
-        "bosattUtanfor",
-        "anstalldAvPersonSomHarAssistans",
-        "assistentAnstalldAvAnordnare",
-        "assistentEgenForetagare",
+    for kind in [
+        Kind::BosattInnanforEES,
+        Kind::BosattUtanfor,
+        Kind::AnstalldAvPersonSomHarAssistans,
+        Kind::AssistentAnstalldAvAnordnare,
+        Kind::AssistentEgenForetagare,
     ] {
-        for n in tree.all(name) {
+        for n in tree.all(kind) {
             if n.text.trim() == "false" || n.text.trim() == "0" {
                 c.push(
                     &R013,
                     n,
                     format!(
-                        "`{name}` can only be true; `{}` is not allowed",
+                        "`{}` can only be true; `{}` is not allowed",
+                        n.name,
                         n.text.trim()
                     ),
                 );
@@ -265,11 +267,15 @@ fn schema_location(c: &mut Ctx<'_>, root: &Node) {
 }
 
 fn id(c: &mut Ctx<'_>, root: &Node) {
-    let Some(n) = c.tree.child(root, "id") else {
+    let Some(n) = c.tree.child(root, Kind::Id) else {
         return;
     };
     let v = n.text.trim();
-    let lower = v.to_ascii_lowercase();
+    let lower: Cow<'_, str> = if v.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(v.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(v)
+    };
     let stripped = lower.trim_start_matches('{').trim_end_matches('}');
     let is_uuid = |s: &str| {
         s.len() == 36
@@ -303,28 +309,38 @@ fn id(c: &mut Ctx<'_>, root: &Node) {
 }
 
 fn cardinality(c: &mut Ctx<'_>, root: &Node) {
-    for name in ["assistent", "personSomHarAssistans"] {
-        let all: Vec<&Node> = c.tree.children(root).filter(|n| &*n.name == name).collect();
-        if all.len() > 1 {
-            let what = if name == "assistent" {
+    for kind in [Kind::Assistent, Kind::PersonSomHarAssistans] {
+        let mut all = c.tree.children(root).filter(|n| n.kind == kind);
+        if let (Some(_), Some(second)) = (all.next(), all.next()) {
+            let count = 2 + all.count();
+            let what = if kind == Kind::Assistent {
                 "assistants"
             } else {
                 "persons who have assistance"
             };
             c.push(
                 &R012,
-                all[1],
-                format!("the file holds {} {what}; FK takes one per file", all.len()),
+                second,
+                format!("the file holds {count} {what}; FK takes one per file"),
             );
         }
+    }
+}
+
+/// `v` in upper case; digits only (the usual value) are their own upper case.
+fn upper_unless_digits(v: &str) -> Cow<'_, str> {
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        Cow::Borrowed(v)
+    } else {
+        Cow::Owned(v.to_uppercase())
     }
 }
 
 /// Checks a 12-digit identity; returns its birth date when valid.
 fn identity(c: &mut Ctx<'_>, n: &Node) -> Option<Date> {
     let v = n.text.trim();
-    let upper = v.to_uppercase();
-    if IDENTITY_PLACEHOLDERS.contains(&upper.as_str()) || IDENTITY_PLACEHOLDERS.contains(&v) {
+    let upper = upper_unless_digits(v);
+    if IDENTITY_PLACEHOLDERS.contains(&&*upper) || IDENTITY_PLACEHOLDERS.contains(&v) {
         c.push(
             &R005,
             n,
@@ -357,7 +373,7 @@ fn identity(c: &mut Ctx<'_>, n: &Node) -> Option<Date> {
 
 fn orgnr(c: &mut Ctx<'_>, n: &Node) {
     let v = n.text.trim();
-    if ORG_PLACEHOLDERS.contains(&v.to_uppercase().as_str()) {
+    if ORG_PLACEHOLDERS.contains(&&*upper_unless_digits(v)) {
         c.push(
             &R005,
             n,
@@ -387,7 +403,7 @@ fn parse_date(s: &str) -> Option<Date> {
 
 fn assistant_dates(c: &mut Ctx<'_>, a: &Node, birth: Option<Date>) {
     let tree = c.tree;
-    let anst_node = tree.child(a, "anstallningsdatum");
+    let anst_node = tree.child(a, Kind::Anstallningsdatum);
     let anst = anst_node.and_then(|n| parse_date(text(n)));
     if let (Some(n), Some(d), Some(b)) = (anst_node, anst, birth) {
         if let Some(adult) = b.replace_year(b.year() + 18).ok().or_else(|| {
@@ -402,12 +418,12 @@ fn assistant_dates(c: &mut Ctx<'_>, a: &Node, birth: Option<Date>) {
     if let (Some(n), Some(d)) = (anst_node, anst) {
         plausible(c, n, "anstallningsdatum", d);
     }
-    if let Some(an) = tree.child(a, "personnummer") {
+    if let Some(an) = tree.child(a, Kind::Personnummer) {
         if let Some(b) = birth {
             birth_plausible(c, an, b);
         }
     }
-    let change_node = tree.child(a, "andringGallerFrom");
+    let change_node = tree.child(a, Kind::AndringGallerFrom);
     if let Some(n) = change_node {
         if let Some(ch) = parse_date(text(n)) {
             plausible(c, n, "andringGallerFrom", ch);

@@ -13,7 +13,7 @@
 //! every entity load goes through the process-wide loader in [`crate::xml`].
 #![allow(unsafe_code)]
 
-use crate::tree::{Tree, TreeBuilder};
+use crate::tree::{Kind, Tree, TreeBuilder};
 use crate::xml::install_entity_loader;
 use libxml::bindings as b;
 use libxml::schemas::SchemaValidationContext;
@@ -47,7 +47,7 @@ struct Pass<'p, 's> {
     with_tree: bool,
     /// The parser, to learn where in the text a run of character data stands.
     ctxt: b::xmlParserCtxtPtr,
-    names: &'p mut Vec<(*const b::xmlChar, Rc<str>)>,
+    names: &'p mut Vec<(*const b::xmlChar, Rc<str>, Kind)>,
 }
 
 /// One parser context per thread, reused from document to document (creating one
@@ -59,7 +59,7 @@ struct Parser {
     sax: Box<b::xmlSAXHandler>,
     /// Element names by the address of libxml2's copy in the context's dictionary
     /// (which lives as long as the context), each shared by every element of the name.
-    names: Vec<(*const b::xmlChar, Rc<str>)>,
+    names: Vec<(*const b::xmlChar, Rc<str>, Kind)>,
 }
 
 impl Parser {
@@ -221,9 +221,9 @@ unsafe fn pass<'a, 'p, 's>(ctx: *mut c_void) -> &'a mut Pass<'p, 's> {
 /// # Safety
 /// `p` is NULL or a NUL-terminated string that lives for the call.
 unsafe fn shared_name(
-    names: &mut Vec<(*const b::xmlChar, Rc<str>)>,
+    names: &mut Vec<(*const b::xmlChar, Rc<str>, Kind)>,
     p: *const b::xmlChar,
-) -> Option<Rc<str>> {
+) -> Option<(Rc<str>, Kind)> {
     // The address finds the entry (libxml2 hands on the dictionary's copy of a name);
     // the text is compared too, byte by byte up to the first difference, so a name
     // from anywhere else can never be mistaken for another.
@@ -232,15 +232,16 @@ unsafe fn shared_name(
         // at `p`'s terminating NUL (`n` has no NUL).
         unsafe { n.bytes().enumerate().all(|(i, c)| *p.add(i) == c) && *p.add(n.len()) == 0 }
     };
-    if let Some((_, n)) = names.iter().find(|(q, n)| *q == p && same(n)) {
-        return Some(Rc::clone(n));
+    if let Some((_, n, kind)) = names.iter().find(|(q, n, _)| *q == p && same(n)) {
+        return Some((Rc::clone(n), *kind));
     }
     // SAFETY: see the function's contract.
     let n: Rc<str> = unsafe { c_str(p) }?.into();
+    let kind = Kind::of(&n);
     if names.len() < MAX_SHARED_NAMES {
-        names.push((p, Rc::clone(&n)));
+        names.push((p, Rc::clone(&n), kind));
     }
-    Some(n)
+    Some((n, kind))
 }
 
 /// A NUL-terminated libxml2 string as UTF-8 (`None` for NULL or not UTF-8).
@@ -286,7 +287,7 @@ unsafe extern "C" fn start_element(
         if !pass.with_tree || pass.tree.unsure {
             return;
         }
-        let Some(name) = shared_name(pass.names, localname) else {
+        let Some((name, kind)) = shared_name(pass.names, localname) else {
             pass.tree.unsure = true;
             return;
         };
@@ -316,7 +317,7 @@ unsafe extern "C" fn start_element(
                 }
             }
         }
-        pass.tree.start(name, ns, schema_location);
+        pass.tree.start(name, kind, ns, schema_location);
     }
 }
 

@@ -9,11 +9,68 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::rc::Rc;
 
+/// The element names the business rules look for: finding an element compares a
+/// byte instead of a string. Every other name is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Other,
+    Id,
+    PersonSomHarAssistans,
+    Assistent,
+    Personnummer,
+    Anstallningsdatum,
+    AndringGallerFrom,
+    Organisationsnummer,
+    Fornamn,
+    Efternamn,
+    AnordnareNamn,
+    Kontaktperson,
+    ArbetsgivareNamn,
+    Adress,
+    Telefonnummer,
+    TelefonnummerAnordnare,
+    BosattInnanforEES,
+    BosattUtanfor,
+    AnstalldAvPersonSomHarAssistans,
+    AssistentAnstalldAvAnordnare,
+    AssistentEgenForetagare,
+}
+
+impl Kind {
+    pub fn of(name: &str) -> Kind {
+        match name {
+            "id" => Kind::Id,
+            "personSomHarAssistans" => Kind::PersonSomHarAssistans,
+            "assistent" => Kind::Assistent,
+            "personnummer" => Kind::Personnummer,
+            "anstallningsdatum" => Kind::Anstallningsdatum,
+            "andringGallerFrom" => Kind::AndringGallerFrom,
+            "organisationsnummer" => Kind::Organisationsnummer,
+            "fornamn" => Kind::Fornamn,
+            "efternamn" => Kind::Efternamn,
+            "anordnareNamn" => Kind::AnordnareNamn,
+            "kontaktperson" => Kind::Kontaktperson,
+            "arbetsgivareNamn" => Kind::ArbetsgivareNamn,
+            "adress" => Kind::Adress,
+            "telefonnummer" => Kind::Telefonnummer,
+            "telefonnummerAnordnare" => Kind::TelefonnummerAnordnare,
+            "bosattInnanforEES" => Kind::BosattInnanforEES,
+            "bosattUtanfor" => Kind::BosattUtanfor,
+            "anstalldAvPersonSomHarAssistans" => Kind::AnstalldAvPersonSomHarAssistans,
+            "assistentAnstalldAvAnordnare" => Kind::AssistentAnstalldAvAnordnare,
+            "assistentEgenForetagare" => Kind::AssistentEgenForetagare,
+            _ => Kind::Other,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Node<'s> {
     /// Local name. Shared: the streaming pass hands every element of the same name the
     /// same string instead of allocating one per element.
     pub name: Rc<str>,
+    /// What the rules know `name` as.
+    pub kind: Kind,
     pub line: u32,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
@@ -76,8 +133,10 @@ impl<'s> Tree<'s> {
             let leaf = stack.len() == first_len;
             // Children were pushed in document order; pop them in document order too.
             stack[first_len..].reverse();
+            let name = node.get_name();
             tree.nodes.push(Node {
-                name: node.get_name().into(),
+                kind: Kind::of(&name),
+                name: name.into(),
                 line: line_of(node),
                 parent,
                 children: vec![],
@@ -107,14 +166,14 @@ impl<'s> Tree<'s> {
         n.children.iter().map(move |&i| &self.nodes[i])
     }
 
-    /// The first child with this local name.
-    pub fn child<'a>(&'a self, n: &'a Node<'s>, name: &str) -> Option<&'a Node<'s>> {
-        self.children(n).find(|c| &*c.name == name)
+    /// The first child with this name.
+    pub fn child<'a>(&'a self, n: &'a Node<'s>, kind: Kind) -> Option<&'a Node<'s>> {
+        self.children(n).find(|c| c.kind == kind)
     }
 
-    /// Every element with this local name, in document order.
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node<'s>> + 'a {
-        self.nodes.iter().filter(move |n| &*n.name == name)
+    /// Every element with this name, in document order.
+    pub fn all<'a>(&'a self, kind: Kind) -> impl Iterator<Item = &'a Node<'s>> + 'a {
+        self.nodes.iter().filter(move |n| n.kind == kind)
     }
 
     /// `/AnmalanFranArbetsgivare/assistent/personnummer`
@@ -230,7 +289,13 @@ impl<'s> TreeBuilder<'s> {
         self.in_pending = false;
     }
 
-    pub fn start(&mut self, name: Rc<str>, ns: Option<&str>, schema_location: Option<&str>) {
+    pub fn start(
+        &mut self,
+        name: Rc<str>,
+        kind: Kind,
+        ns: Option<&str>,
+        schema_location: Option<&str>,
+    ) {
         if self.nodes.len() >= MAX_NODES {
             self.unsure = true;
             return;
@@ -248,6 +313,7 @@ impl<'s> TreeBuilder<'s> {
         }
         self.nodes.push(Node {
             name,
+            kind,
             line: 0,
             parent,
             children: Vec::new(),
