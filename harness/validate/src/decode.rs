@@ -15,11 +15,14 @@
 //! decoded strictly: a malformed byte sequence is a finding, never a replacement
 //! character.
 
+use std::borrow::Cow;
+
 /// A document as text, and how its bytes were read.
 #[derive(Debug, Clone)]
-pub(crate) struct Decoded {
+pub(crate) struct Decoded<'a> {
     /// The document as UTF-8. The XML declaration no longer names another encoding.
-    pub text: String,
+    /// UTF-8 input is the bytes themselves, not a copy.
+    pub text: Cow<'a, str>,
     /// A byte order mark the bytes started with (`"UTF-8"`, `"UTF-16LE"`, `"UTF-16BE"`).
     pub bom: Option<&'static str>,
     /// What the bytes were, when not UTF-8: `"UTF-16LE"`, or the declared label.
@@ -87,7 +90,7 @@ const ASCII: &[&str] = &[
 ];
 
 /// Decodes `bytes` (already checked to be non-empty and within the size limit).
-pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     // UTF-32 / UCS-4 by their first four bytes (with or without a byte order mark):
     // checked before UTF-16, whose byte order mark FF FE is a prefix of UTF-32LE's.
     if matches!(
@@ -123,7 +126,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             offset: 0,
         })?;
         return Ok(Decoded {
-            text: strip_decl_encoding(&text),
+            text: Cow::Owned(strip_decl_encoding(&text)),
             bom,
             not_utf8: Some(NotUtf8::Utf16 { le, bom: with_bom }),
         });
@@ -141,7 +144,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                 declared: declared.is_some(),
             })?;
             return Ok(Decoded {
-                text: text.to_string(),
+                text: Cow::Borrowed(text),
                 bom,
                 not_utf8: None,
             });
@@ -187,7 +190,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         }
     };
     Ok(Decoded {
-        text: strip_decl_encoding(&text),
+        text: Cow::Owned(strip_decl_encoding(&text)),
         bom,
         not_utf8: Some(NotUtf8::Declared(label)),
     })
@@ -284,7 +287,8 @@ mod tests {
             "Shift_JIS",
             "KOI8-R",
         ] {
-            let d = decode(&doc(label)).unwrap();
+            let bytes = doc(label);
+            let d = decode(&bytes).unwrap();
             assert_eq!(d.text, "<?xml version=\"1.0\"?><a>x</a>", "{label}");
             assert_eq!(d.not_utf8, Some(NotUtf8::Declared(label.into())));
         }

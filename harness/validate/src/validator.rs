@@ -10,6 +10,7 @@ use crate::xml::{self, parse_with_diagnostics, Diag};
 use crate::Error;
 use libxml::schemas::{SchemaParserContext, SchemaValidationContext};
 use libxml::tree::Document;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -209,7 +210,7 @@ impl Validator {
             findings.push(doctype_finding(1, 1));
             return Report { findings };
         }
-        let source = text.as_str();
+        let source: &str = &text;
         let tree = Tree::from_doc(&doc, source);
         let xsd = self.with_context(role, |ctx| ctx.validate_document(&doc));
         match xsd {
@@ -402,7 +403,7 @@ pub(crate) fn too_large(size: Option<u64>, max: usize) -> Finding {
 /// Empty, size, BOM and encoding checks on the raw bytes, then decoding (see
 /// [`crate::decode`]). Returns the document as UTF-8 text, the only form libxml2
 /// ever parses, or stops with the reason among the findings.
-fn precheck(bytes: &[u8], max: usize, out: &mut Vec<Finding>) -> Option<String> {
+fn precheck<'b>(bytes: &'b [u8], max: usize, out: &mut Vec<Finding>) -> Option<Cow<'b, str>> {
     let whole = |rule: &str, severity, message: String, hint_text: &str| Finding {
         rule: rule.into(),
         severity,
