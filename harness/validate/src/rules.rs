@@ -481,13 +481,19 @@ fn text_field(c: &mut Ctx<'_>, n: &Node) {
     let v: &str = &n.text;
     if v.trim().is_empty() {
         c.push(&R014, n, format!("`{}` is empty", n.name));
-    } else if v.trim() != v || v.contains("  ") || v.contains(['\t', '\n', '\r']) {
+    } else if v.trim() != v || stray_space(v.as_bytes()) {
         c.push(
             &R015,
             n,
             format!("`{}` has stray white space: `{}`", n.name, v.escape_debug()),
         );
     }
+}
+
+/// Two spaces in a row, or a tab or line break (byte loops: a substring search would
+/// set up a searcher for every short value).
+fn stray_space(v: &[u8]) -> bool {
+    v.windows(2).any(|w| w == b"  ") || v.iter().any(|b| matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
 fn phone(c: &mut Ctx<'_>, n: &Node) {
