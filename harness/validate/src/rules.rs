@@ -394,11 +394,23 @@ fn orgnr(c: &mut Ctx<'_>, n: &Node) {
     }
 }
 
+/// The `YYYY-MM-DD` an xs:date starts with (a time zone may follow). Read by hand:
+/// the same as `time`'s `[year]-[month]-[day]` on these ten bytes (exactly four, two
+/// and two ASCII digits, a real calendar date), without interpreting a format
+/// description for every date.
 fn parse_date(s: &str) -> Option<Date> {
-    let s = s.trim();
-    let s = s.get(..10)?;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, &fmt).ok()
+    let b = s.trim().as_bytes().get(..10)?;
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |at: std::ops::Range<usize>| {
+        b[at].iter().try_fold(0u16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(num(8..10)?).ok()?;
+    Date::from_calendar_date(i32::from(num(0..4)?), month, day).ok()
 }
 
 fn assistant_dates(c: &mut Ctx<'_>, a: &Node, birth: Option<Date>) {
@@ -506,5 +518,43 @@ fn phone(c: &mut Ctx<'_>, n: &Node) {
                 n.text.trim()
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_as_times_format_description_reads_them() {
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        let by_time = |s: &str| Date::parse(s.trim().get(..10)?, &fmt).ok();
+        for s in [
+            "2024-02-29",
+            "2023-02-29",
+            "2024-04-31",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-01-32",
+            "2024-1-011",
+            "+024-01-01",
+            "-024-01-01",
+            "2024/01/01",
+            "2024-01x01",
+            "2024x01-01",
+            "abcd-ef-gh",
+            "2024-01-01Z",
+            "2024-01-01+01:00",
+            "  2024-03-01\n",
+            "2024-01-0",
+            "",
+            "２０２４-01-01",
+            "2024-01-0١",
+        ] {
+            assert_eq!(parse_date(s), by_time(s), "{s:?}");
+        }
     }
 }
