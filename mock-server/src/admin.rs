@@ -227,7 +227,9 @@ fn code_of(e: &StoreError) -> StatusCode {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes on one line, `outer: cause: root cause` (the admin
+/// interface's refusals and its clients' messages).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(c) = src {

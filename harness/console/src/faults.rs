@@ -26,25 +26,14 @@ fn answer(r: Result<FaultConfig, FaultsError>) -> Response {
         }
         // The page tells "not running" apart from a refusal by this status.
         Err(FaultsError::Admin(e @ AdminError::NotRunning { .. })) => {
-            refused(StatusCode::SERVICE_UNAVAILABLE, error_chain(&e))
+            refused(StatusCode::SERVICE_UNAVAILABLE, admin::error_chain(&e))
         }
         Err(FaultsError::Refused { status, message }) => refused(
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
             message,
         ),
-        Err(e) => refused(StatusCode::BAD_GATEWAY, error_chain(&e)),
+        Err(e) => refused(StatusCode::BAD_GATEWAY, admin::error_chain(&e)),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(x) = src {
-        s.push_str(": ");
-        s.push_str(&x.to_string());
-        src = x.source();
-    }
-    s
 }
 
 fn no_data_dir() -> Response {

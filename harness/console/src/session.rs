@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use eioa_mock_server::admin;
 use eioa_session::SessionReport;
 
 use crate::AppState;
@@ -18,9 +19,9 @@ async fn judged(state: &AppState) -> Result<SessionReport, (StatusCode, String)>
             "no stand-in data directory: start the console with --data-dir".into(),
         ));
     };
-    let (code, body) = eioa_mock_server::admin::call(dir, "GET", "/session/status", None)
+    let (code, body) = admin::call(dir, "GET", "/session/status", None)
         .await
-        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, error_chain(&e)))?;
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, admin::error_chain(&e)))?;
     if code != 200 {
         let msg = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
@@ -35,17 +36,6 @@ async fn judged(state: &AppState) -> Result<SessionReport, (StatusCode, String)>
             format!("the stand-in's session status is not a session report: {e}"),
         )
     })
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(x) = src {
-        s.push_str(": ");
-        s.push_str(&x.to_string());
-        src = x.source();
-    }
-    s
 }
 
 pub async fn status(State(state): State<Arc<AppState>>) -> Response {
