@@ -38,22 +38,9 @@ if [ "$USE_WRK" = 1 ] && ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/eioa-mock-load.XXXXXX")
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID"
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$SERVER_PID" 2>/dev/null && kill -KILL "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-
-"$EIOA" certs init "$WORK/pki" >/dev/null
-"$EIOA" sign fixtures/valid/egen-arbetsgivare.xml --out "$WORK/request.xml" >/dev/null
-PKI="$WORK/pki"
+# shellcheck source=bench/mock-load/server.sh
+source bench/mock-load/server.sh
+make_work eioa-mock-load
 CURL_TLS=(--cert "$PKI/client.pem" --key "$PKI/client.key" --cacert "$PKI/ca.pem")
 
 # start_server DURABILITY DATA_DIR [extra flags…]

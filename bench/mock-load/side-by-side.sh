@@ -54,22 +54,9 @@ source bench/mock-load/build.sh
 source bench/mock-load/wiremock.sh
 wiremock_setup
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/eioa-side-by-side.XXXXXX")
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID"
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$SERVER_PID" 2>/dev/null && kill -KILL "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-
-"$EIOA" certs init "$WORK/pki" >/dev/null
-"$EIOA" sign fixtures/valid/egen-arbetsgivare.xml --out "$WORK/request.xml" >/dev/null
-PKI="$WORK/pki"
+# shellcheck source=bench/mock-load/server.sh
+source bench/mock-load/server.sh
+make_work eioa-side-by-side
 CERT=(--ca "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key")
 CURL_CERT=(--cacert "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key")
 wiremock_keystores "$PKI" "$WORK"
