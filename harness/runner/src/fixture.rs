@@ -168,6 +168,24 @@ pub struct Exchange {
     pub response: Vec<u8>,
 }
 
+/// The run report folders under `reports` (those holding a `summary.json`), newest
+/// first: their names start with the run's time.
+pub fn run_reports_newest_first(reports: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(reports)?
+        .flatten()
+        .map(|d| d.path())
+        .filter(|p| p.join("summary.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs.reverse();
+    Ok(dirs)
+}
+
+/// Whether a report's outcome is exchange `id`: its exchange id or FK's tx-id.
+pub fn names_exchange(o: &eioa_report::run::ExchangeOutcome, id: &str) -> bool {
+    o.exchange_id == id || o.observed.tx_id.as_deref() == Some(id)
+}
+
 /// Finds exchange `id` in the run reports under `reports` (newest first). The report
 /// must be unredacted (`eioa run --unredacted`): a redacted one no longer holds the
 /// request that was sent.
@@ -178,26 +196,16 @@ pub fn from_reports(reports: &Path, id: &str) -> Result<Exchange, FixtureError> 
             source,
         })
     };
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(reports)
-        .map_err(|source| FixtureError::Read {
-            path: reports.to_path_buf(),
-            source,
-        })?
-        .flatten()
-        .map(|d| d.path())
-        .filter(|p| p.join("summary.json").is_file())
-        .collect();
-    dirs.sort();
-    for d in dirs.iter().rev() {
+    let dirs = run_reports_newest_first(reports).map_err(|source| FixtureError::Read {
+        path: reports.to_path_buf(),
+        source,
+    })?;
+    for d in &dirs {
         let path = d.join("summary.json");
         let Ok(s) = serde_json::from_slice::<RunSummary>(&read(&path)?) else {
             continue;
         };
-        let Some(o) = s
-            .outcomes
-            .iter()
-            .find(|o| o.exchange_id == id || o.observed.tx_id.as_deref() == Some(id))
-        else {
+        let Some(o) = s.outcomes.iter().find(|o| names_exchange(o, id)) else {
             continue;
         };
         if o.request.is_empty() {

@@ -224,15 +224,9 @@ fn replay_report(args: &Args, id: &str) -> anyhow::Result<Outcome> {
 }
 
 fn find(reports: &Path, id: &str) -> anyhow::Result<(RunSummary, usize)> {
-    let rd = std::fs::read_dir(reports)
+    let dirs = fixture::run_reports_newest_first(reports)
         .map_err(|e| ExpectedError::Io(format!("cannot read {}: {e}", reports.display())))?;
-    let mut dirs: Vec<PathBuf> = rd
-        .flatten()
-        .map(|d| d.path())
-        .filter(|p| p.join("summary.json").is_file())
-        .collect();
-    dirs.sort();
-    for d in dirs.iter().rev() {
+    for d in &dirs {
         let Ok(bytes) = std::fs::read(d.join("summary.json")) else {
             continue;
         };
@@ -242,7 +236,7 @@ fn find(reports: &Path, id: &str) -> anyhow::Result<(RunSummary, usize)> {
         if let Some(i) = s
             .outcomes
             .iter()
-            .position(|o| o.exchange_id == id || o.observed.tx_id.as_deref() == Some(id))
+            .position(|o| fixture::names_exchange(o, id))
         {
             return Ok((s, i));
         }
