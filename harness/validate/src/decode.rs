@@ -132,28 +132,27 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         });
     }
     let declared = declared_encoding(body);
-    let norm = declared
-        .as_deref()
-        .map(|e| e.trim().to_ascii_uppercase().replace('_', "-"));
-    let label = declared.clone().unwrap_or_default();
-    let text = match norm.as_deref() {
-        None | Some("UTF-8" | "UTF8") => {
-            let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotUtf8 {
-                offset: e.valid_up_to(),
-                byte: body[e.valid_up_to()],
-                declared: declared.is_some(),
-            })?;
-            return Ok(Decoded {
-                text: Cow::Borrowed(text),
-                bom,
-                not_utf8: None,
-            });
-        }
+    let declared_utf8 = declared.is_some();
+    // UTF-8, declared or not: the common case, without the label's normalised copy.
+    let Some(label) = declared.filter(|l| !is_utf8_label(l)) else {
+        let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotUtf8 {
+            offset: e.valid_up_to(),
+            byte: body[e.valid_up_to()],
+            declared: declared_utf8,
+        })?;
+        return Ok(Decoded {
+            text: Cow::Borrowed(text),
+            bom,
+            not_utf8: None,
+        });
+    };
+    let norm = label.trim().to_ascii_uppercase().replace('_', "-");
+    let text = match norm.as_str() {
         // Declared UTF-16 (or UCS-2) but the first bytes are not 16-bit units.
-        Some(n) if n.starts_with("UTF-16") || n.starts_with("UTF16") || n.starts_with("UCS-2") => {
+        n if n.starts_with("UTF-16") || n.starts_with("UTF16") || n.starts_with("UCS-2") => {
             return Err(DecodeError::Malformed { label, offset: 0 })
         }
-        Some(n) if ASCII.contains(&n) => {
+        n if ASCII.contains(&n) => {
             if let Some(p) = body.iter().position(|b| !b.is_ascii()) {
                 return Err(DecodeError::NotAscii {
                     offset: p,
@@ -163,7 +162,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
             }
             body.iter().map(|&b| b as char).collect::<String>()
         }
-        Some(n) => {
+        n => {
             utf8_under_other(body, &label)?;
             if LATIN1.contains(&n) {
                 body.iter().map(|&b| b as char).collect::<String>()
@@ -194,6 +193,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         bom,
         not_utf8: Some(NotUtf8::Declared(label)),
     })
+}
+
+/// Whether a declared label means UTF-8 (as `UTF-8`, `UTF8` or `UTF_8`, in any case,
+/// with white space around it).
+fn is_utf8_label(label: &str) -> bool {
+    let t = label.trim();
+    ["UTF-8", "UTF8", "UTF_8"]
+        .iter()
+        .any(|u| t.eq_ignore_ascii_case(u))
 }
 
 /// Valid multi-byte UTF-8 under a declaration of another encoding: the writer meant
@@ -247,9 +255,12 @@ pub(crate) fn declared_encoding(body: &[u8]) -> Option<String> {
     if !body.starts_with(b"<?xml") {
         return None;
     }
-    let end = body.windows(2).position(|w| w == b"?>")?;
-    let decl = String::from_utf8_lossy(&body[..end]);
-    let i = decl.find("encoding")?;
+    let end = memchr::memmem::find(body, b"?>")?;
+    let decl = match std::str::from_utf8(&body[..end]) {
+        Ok(d) => Cow::Borrowed(d),
+        Err(_) => String::from_utf8_lossy(&body[..end]),
+    };
+    let i = memchr::memmem::find(decl.as_bytes(), b"encoding")?;
     let rest = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
     let q = rest.chars().next()?;
     if q != '"' && q != '\'' {
