@@ -3,6 +3,7 @@
 //! Thin by design: arguments become a validated config, then library calls. Each
 //! subcommand lives in `cmd/<name>.rs` with an `Args` struct and a `run` function.
 
+mod args;
 mod cmd;
 mod exit;
 
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: thread-local free lists, so parallel
 /// validation threads do not contend for malloc's arenas, and about half the
-/// instructions per allocation (docs/performance.md).
+/// instructions per allocation (docs/performance.md). libxml2's own allocations go
+/// there too (`eioa_validate::libxml2_on_mimalloc`, first thing in `main`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -71,8 +73,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: the first statement of `main`; nothing has called libxml2 yet.
+    #[allow(unsafe_code)]
+    unsafe {
+        eioa_validate::libxml2_on_mimalloc()
+    };
     exit::reset_sigpipe();
-    let cli = Cli::parse();
+    let cli = args::parse();
     let result = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Generate(a) => cmd::generate::run(a),

@@ -5,6 +5,8 @@
 //! [`Validator::validate`] always returns a [`Report`]; `Err` is reserved for broken
 //! schemas and I/O.
 
+#[cfg(feature = "mimalloc")]
+mod alloc;
 pub mod c14n;
 mod decode;
 mod finding;
@@ -16,6 +18,8 @@ mod tree;
 mod validator;
 pub mod xml;
 
+#[cfg(feature = "mimalloc")]
+pub use alloc::libxml2_on_mimalloc;
 pub use finding::{Finding, Report, Severity};
 pub use schema::{SchemaFile, SchemaSet, SchemaSetInfo};
 pub use validator::{Validator, ValidatorOptions, DEFAULT_MAX_BYTES};

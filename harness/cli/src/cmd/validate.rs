@@ -51,6 +51,13 @@ enum Color {
     Never,
 }
 
+impl Args {
+    /// The paths to validate, in order (see `crate::args`).
+    pub(crate) fn set_paths(&mut self, paths: Vec<String>) {
+        self.paths = paths;
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     if args.max_bytes == 0 {
