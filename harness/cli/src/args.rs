@@ -58,6 +58,9 @@ fn lift_validate_paths(
         return None;
     }
     let sub = command.find_subcommand("validate")?;
+    if !sub.get_arguments().all(modelled) {
+        return None;
+    }
     let mut kept: Vec<OsString> = argv[..2].to_vec();
     let mut paths = Vec::new();
     let mut rest = argv[2..].iter();
@@ -89,11 +92,31 @@ fn lift_validate_paths(
                 }
             }
         } else {
+            // The first path stays where it stands: clap's messages (the usage line of
+            // an error) depend on what it has matched by then.
+            if paths.is_empty() {
+                kept.push(raw.clone());
+            }
             paths.push(arg.to_owned());
         }
     }
-    kept.push(OsString::from(paths.first()?));
-    Some((kept, paths))
+    (!paths.is_empty()).then_some((kept, paths))
+}
+
+/// Whether an argument of `validate` is one this module reads as clap does: the one
+/// positional (the paths), flags, and options that take exactly one value, given
+/// after them or attached with `=`. Anything else (optional or several values,
+/// `require_equals`, values that may start with `-`, a second positional) leaves the
+/// command line to clap.
+fn modelled(arg: &Arg) -> bool {
+    if arg.is_positional() {
+        return arg.get_id() == "paths" && !arg.is_last_set() && !arg.is_trailing_var_arg_set();
+    }
+    let one_value = arg
+        .get_num_args()
+        .is_none_or(|n| !takes_value(arg) || (n.min_values() == 1 && n.max_values() == 1));
+    // An optional value (`default_missing_value`) needs `num_args(0..=1)`: not one.
+    one_value && !arg.is_require_equals_set() && !arg.is_allow_hyphen_values_set()
 }
 
 fn has_long(arg: &Arg, name: &str) -> bool {
@@ -110,9 +133,8 @@ fn has_short(arg: &Arg, c: char) -> bool {
             .is_some_and(|aliases| aliases.contains(&c))
 }
 
-/// Whether an option reads a value (an option without one is a flag). Only options
-/// that take exactly one value per occurrence are known here: anything else (optional
-/// or several values) leaves the command line to clap.
+/// Whether an option reads a value (an option without one is a flag); [`modelled`]
+/// has made sure it is exactly one.
 fn takes_value(arg: &Arg) -> bool {
     arg.get_action().takes_values()
 }
@@ -165,6 +187,45 @@ mod tests {
         "-1",
     ];
 
+    /// Every option `validate` has, in each form, so that a new option is tried too.
+    fn option_words() -> Vec<String> {
+        let command = Cli::command();
+        let sub = command.find_subcommand("validate").unwrap();
+        let mut words = Vec::new();
+        for arg in sub.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                words.push(format!("--{long}"));
+                words.push(format!("--{long}=1"));
+            }
+            if let Some(short) = arg.get_short() {
+                words.push(format!("-{short}"));
+                words.push(format!("-{short}{short}"));
+                words.push(format!("-{short}x"));
+            }
+        }
+        words
+    }
+
+    #[test]
+    fn every_option_of_validate_is_one_the_shortcut_models() {
+        let command = Cli::command();
+        let sub = command.find_subcommand("validate").unwrap();
+        let odd: Vec<_> = sub
+            .get_arguments()
+            .filter(|a| !modelled(a))
+            .map(|a| a.get_id().to_string())
+            .collect();
+        // Not wrong, only slow: such an option turns the shortcut off for every run.
+        assert!(odd.is_empty(), "options the shortcut gives up on: {odd:?}");
+    }
+
+    #[test]
+    fn an_error_before_the_first_path_reads_as_clap_writes_it() {
+        // clap's usage line depends on what it has matched when it fails.
+        let argv = ["eioa", "validate", "a.xml", "--schema-set", "--bogus"];
+        assert_eq!(outcome(&argv, 0), outcome(&argv, usize::MAX));
+    }
+
     #[test]
     fn a_long_path_list_parses_as_clap_parses_it() {
         let mut argv = vec!["eioa", "validate", "--threads", "2", "-q"];
@@ -185,6 +246,19 @@ mod tests {
         ) {
             let mut argv = vec!["eioa", "validate"];
             argv.extend(words.iter().copied());
+            prop_assert_eq!(outcome(&argv, 0), outcome(&argv, usize::MAX));
+        }
+
+        #[test]
+        fn any_option_of_validate_parses_as_clap_parses_it(
+            picks in proptest::collection::vec((0usize..64, proptest::sample::select(WORDS)), 0..8),
+        ) {
+            let options = option_words();
+            let mut argv = vec!["eioa".to_string(), "validate".to_string()];
+            for (i, word) in picks {
+                argv.push(if i % 2 == 0 { options[i % options.len()].clone() } else { word.to_string() });
+            }
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
             prop_assert_eq!(outcome(&argv, 0), outcome(&argv, usize::MAX));
         }
 

@@ -132,13 +132,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
         });
     }
     let declared = declared_encoding(body);
-    let declared_utf8 = declared.is_some();
+    let was_declared = declared.is_some();
     // UTF-8, declared or not: the common case, without the label's normalised copy.
     let Some(label) = declared.filter(|l| !is_utf8_label(l)) else {
         let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotUtf8 {
             offset: e.valid_up_to(),
             byte: body[e.valid_up_to()],
-            declared: declared_utf8,
+            declared: was_declared,
         })?;
         return Ok(Decoded {
             text: Cow::Borrowed(text),
@@ -273,6 +273,23 @@ pub(crate) fn declared_encoding(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every spelling of UTF-8 that the declaration may use is read as UTF-8, without
+    /// a "declared another encoding" note; near misses are not.
+    #[test]
+    fn utf8_labels_in_any_spelling_are_utf8() {
+        for label in [
+            "UTF-8", "utf-8", "Utf-8", "UTF8", "utf8", "UTF_8", "utf_8", " UTF-8 ",
+        ] {
+            let bytes = doc(label);
+            let d = decode(&bytes).unwrap();
+            assert_eq!(d.not_utf8, None, "{label:?}");
+            assert!(matches!(d.text, Cow::Borrowed(_)), "{label:?} was copied");
+        }
+        for label in ["UTF-88", "UTF", "UTF-8x", "U-T-F-8"] {
+            assert!(decode(&doc(label)).is_err(), "{label:?}");
+        }
+    }
 
     fn doc(decl: &str) -> Vec<u8> {
         format!("<?xml version=\"1.0\" encoding=\"{decl}\"?><a>x</a>").into_bytes()

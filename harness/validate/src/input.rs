@@ -34,14 +34,17 @@ impl Input {
     }
 
     /// Reads at most `max + 1` bytes. Of a regular file whose length is over `max`,
-    /// at most the first [`FIRST_READ`] bytes are read.
+    /// at most the first [`FIRST_READ`] bytes (64 KiB) are read.
     pub fn read(&self, max: usize) -> std::io::Result<Contents> {
         match self {
             Input::Stdin => read_bounded(std::io::stdin().lock(), max),
             Input::File(p) => {
                 let mut bytes = Vec::new();
                 Ok(match read_file(p, max, &mut bytes)? {
-                    None => Contents::Document(bytes),
+                    None => Contents::Document({
+                        bytes.shrink_to_fit();
+                        bytes
+                    }),
                     Some(size) => Contents::TooLarge(size),
                 })
             }
@@ -60,7 +63,7 @@ fn path_name(p: &Path) -> String {
 /// Bytes asked for by the first read of a file: the whole of any notification. Only
 /// a file that fills it is asked for its length, so a typical file costs four system
 /// calls (open, a read, the read that finds its end, close) and no `stat`.
-pub const FIRST_READ: usize = 64 * 1024;
+const FIRST_READ: usize = 64 * 1024;
 
 /// Reads the file at `p` into `bytes` (cleared first): `None` when the whole file is
 /// there, at most `max` bytes; `Some(size)` when it is over `max` (then `bytes` holds
@@ -373,14 +376,27 @@ pub struct FileResult {
     pub excerpts: Vec<Option<Excerpt>>,
 }
 
+/// The most worker threads a batch starts, whatever it is asked for: past the
+/// number of cores more threads only cost memory (each reserves a stack), and
+/// thousands of them can exhaust a process's address space limit.
+pub const MAX_THREADS: usize = 256;
+
 /// How [`validate_all`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchOptions {
-    /// Worker threads (at least one, at most one per input).
+    /// Worker threads (at least one, at most one per input and [`MAX_THREADS`]).
     pub threads: usize,
     /// Keep an [`Excerpt`] per finding (for compiler-style output); JSON and JUnit
     /// do not quote the source.
     pub excerpts: bool,
+    /// Give each spawned worker a file descriptor table of its own (Linux's
+    /// `unshare(CLONE_FILES)`): their opens and closes then take no shared lock, which
+    /// two workers over thousands of small files otherwise contend for. A worker's
+    /// table is a copy of every descriptor open when it starts, kept until the batch
+    /// ends, so only a process that closes no descriptor on another thread meanwhile
+    /// (a socket, a pipe's write end) should ask for it: the command line does, a
+    /// server should not.
+    pub own_fd_tables: bool,
 }
 
 /// Reads and validates one input. An oversized input becomes an `EIOA-X004` finding
@@ -500,7 +516,7 @@ pub fn validate_all(
     inputs: &[Input],
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
-    in_parallel(inputs.len(), opts.threads, |i| {
+    in_parallel(inputs.len(), opts, |i| {
         validate_input(validator, &inputs[i], opts.excerpts)
     })
 }
@@ -521,7 +537,7 @@ pub fn validate_args(
     if args.iter().any(|a| a.as_ref() == "-") {
         return validate_all(validator, &collect(args)?, opts);
     }
-    let run = in_parallel(args.len(), opts.threads, |i| {
+    let run = in_parallel(args.len(), opts, |i| {
         validate_file(validator, Path::new(args[i].as_ref()), opts.excerpts)
     });
     match run {
@@ -540,14 +556,14 @@ pub fn validate_args(
 /// depend on the threads' timing.
 fn in_parallel(
     n: usize,
-    threads: usize,
+    opts: BatchOptions,
     one: impl Fn(usize) -> Result<FileResult, InputError> + Sync,
 ) -> Result<Vec<FileResult>, InputError> {
-    let threads = threads.clamp(1, n.max(1));
+    let threads = opts.threads.clamp(1, n.clamp(1, MAX_THREADS));
     // Indices are claimed a few at a time: the counter's cache line then moves
-    // between cores once per claim, not once per document. A claim stays small
-    // against a worker's share (at most 1/64 of it), so the workers still finish
-    // together.
+    // between cores once per claim, not once per document. A claim is one index
+    // until a worker's share is 128 or more, and never more than 1/64 of it, so the
+    // workers still finish together.
     let claim = (n / (threads * 64)).clamp(1, 16);
     let next = AtomicUsize::new(0);
     let first_stop = AtomicUsize::new(usize::MAX);
@@ -580,21 +596,35 @@ fn in_parallel(
         place(work());
     } else {
         // The calling thread is a worker too: it has the validator's compiled schema
-        // already, so one compilation fewer before the batch gets going. It starts once
-        // the others have their own descriptor tables, so that none of them copies a
-        // file it has open (and its own table is then no longer shared either).
-        let ready = std::sync::Barrier::new(threads);
+        // already, so one compilation fewer before the batch gets going. With their own
+        // descriptor tables, it starts once the others have them, so that none of them
+        // copies a file it has open. A thread that cannot be spawned (a pids limit, a
+        // huge --threads) leaves the batch to those that could.
+        let (ready, started) = std::sync::mpsc::channel::<()>();
+        let work = &work;
         std::thread::scope(|s| {
-            let workers: Vec<_> = (1..threads)
-                .map(|_| {
-                    s.spawn(|| {
+            let mut workers = Vec::with_capacity(threads - 1);
+            for _ in 1..threads {
+                let ready = ready.clone();
+                let spawned = std::thread::Builder::new().spawn_scoped(s, move || {
+                    if opts.own_fd_tables {
                         own_fd_table();
-                        ready.wait();
-                        work()
-                    })
-                })
-                .collect();
-            ready.wait();
+                    }
+                    // The caller may have stopped waiting; nothing to tell then.
+                    let _ = ready.send(());
+                    work()
+                });
+                match spawned {
+                    Ok(worker) => workers.push(worker),
+                    Err(_) => break,
+                }
+            }
+            drop(ready);
+            // Every spawned worker sends once before it works (or its sender is gone
+            // with it), so this cannot wait for ever.
+            for _ in 0..workers.len() {
+                let _ = started.recv();
+            }
             place(work());
             for w in workers {
                 match w.join() {
@@ -620,9 +650,10 @@ fn in_parallel(
 /// `unshare(CLONE_FILES)`; elsewhere nothing). Threads share one table, and every
 /// `open` and `close` takes its lock: two workers opening thousands of small files
 /// contend for it, and with a shared table every `read` also counts references on
-/// the file. A worker opens and closes its files itself and hands no descriptor on,
-/// so a private table changes nothing else; if the call fails, the worker shares the
-/// table as before.
+/// the file. A worker opens and closes its files itself and hands no descriptor on;
+/// what the copy means for the rest of the process is on
+/// [`BatchOptions::own_fd_tables`]. If the call fails, the worker shares the table as
+/// before.
 #[allow(unsafe_code)]
 fn own_fd_table() {
     #[cfg(target_os = "linux")]
@@ -668,7 +699,93 @@ mod tests {
         BatchOptions {
             threads,
             excerpts: true,
+            own_fd_tables: threads > 1,
         }
+    }
+
+    fn result(i: usize) -> Result<FileResult, InputError> {
+        Ok(FileResult {
+            path: i.to_string(),
+            report: Report { findings: vec![] },
+            excerpts: vec![],
+        })
+    }
+
+    /// Many inputs, so that workers claim several at a time: results stay in order,
+    /// the first failure in order is the one reported, and every input before it ran.
+    #[test]
+    fn claims_of_several_inputs_keep_order_and_the_first_failure() {
+        use std::sync::atomic::AtomicBool;
+        let n = 10_000;
+        for threads in [1, 2, 4] {
+            let opts = BatchOptions {
+                threads,
+                excerpts: false,
+                own_fd_tables: true,
+            };
+            let files = in_parallel(n, opts, result).unwrap();
+            let paths: Vec<usize> = files.iter().map(|f| f.path.parse().unwrap()).collect();
+            assert_eq!(paths, (0..n).collect::<Vec<_>>(), "{threads} threads");
+
+            for fail_at in [0, 17, 4_099, 9_999] {
+                let ran: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
+                let got = in_parallel(n, opts, |i| {
+                    ran[i].store(true, Ordering::Relaxed);
+                    if i == fail_at || i == fail_at + 3 {
+                        return Err(InputError::Read {
+                            path: i.to_string(),
+                            source: std::io::Error::other("no"),
+                        });
+                    }
+                    result(i)
+                });
+                let err = got.err().expect("a failure");
+                assert_eq!(err.path(), fail_at.to_string(), "{threads} threads");
+                assert!(
+                    ran[..fail_at].iter().all(|r| r.load(Ordering::Relaxed)),
+                    "an input before the failure at {fail_at} did not run ({threads} threads)"
+                );
+            }
+        }
+    }
+
+    /// A file is read whole up to the limit, and one byte past it is "too large",
+    /// around the first read's size and with limits below it.
+    #[test]
+    fn files_are_read_up_to_the_limit_and_no_further() {
+        let dir = std::env::temp_dir().join(format!("eioa-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f.xml");
+        let mut bytes = Vec::new();
+        for (max, size) in [
+            (100, 99),
+            (100, 100),
+            (100, 101),
+            (FIRST_READ, FIRST_READ - 1),
+            (FIRST_READ, FIRST_READ),
+            (FIRST_READ, FIRST_READ + 1),
+            (FIRST_READ - 1, FIRST_READ),
+            (3 * FIRST_READ, 2 * FIRST_READ + 7),
+            (3 * FIRST_READ, 3 * FIRST_READ + 1),
+        ] {
+            let content: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&file, &content).unwrap();
+            let got = read_file(&file, max, &mut bytes).unwrap();
+            if size <= max {
+                assert_eq!(got, None, "max {max}, size {size}");
+                assert!(bytes == content, "max {max}, size {size}: bytes differ");
+            } else {
+                assert_eq!(
+                    got,
+                    Some(Size::Exactly(size as u64)),
+                    "max {max}, size {size}"
+                );
+            }
+        }
+        // A directory is the read's own error, which sends a batch the long way.
+        let err = read_file(&dir, 100, &mut bytes).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::IsADirectory);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -182,7 +182,9 @@ pub(crate) fn validate<'s>(
 unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: *const c_char, len: c_int) -> b::xmlDocPtr {
     // SAFETY: the calls and their order are xmlCtxtReadMemory's and xmlDoRead's (2.9):
     // reset, an input over a copy of the text, pushed on the context, the options, then
-    // the parse; the buffer is the context's to free from the moment it is pushed.
+    // the parse; the buffer is the context's to free from the moment it is pushed. The
+    // document, if any, is handed back even when not well-formed (xmlDoRead frees it
+    // then); the caller frees it either way.
     unsafe {
         b::xmlInitParser();
         b::xmlCtxtReset(ctxt);
@@ -191,7 +193,12 @@ unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: *const c_char, len: c_int
         if input.is_null() {
             return std::ptr::null_mut();
         }
-        (*input).readcallback = None;
+        // Only when the buffer really holds the whole text (libxml2 2.9 copies it in
+        // at once; later versions may read a memory input in chunks through that very
+        // callback, and then it must stay).
+        if b::xmlBufUse((*input).buffer) == text_len(len) {
+            (*input).readcallback = None;
+        }
         let stream = b::xmlNewIOInputStream(ctxt, input, b::xmlCharEncoding_XML_CHAR_ENCODING_NONE);
         if stream.is_null() {
             b::xmlFreeParserInputBuffer(input);
@@ -204,6 +211,10 @@ unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: *const c_char, len: c_int
         (*ctxt).myDoc = std::ptr::null_mut();
         doc
     }
+}
+
+fn text_len(len: c_int) -> usize {
+    usize::try_from(len).unwrap_or(usize::MAX)
 }
 
 /// Silences libxml2's thread-wide structured error handler while the pass runs (its

@@ -20,7 +20,7 @@ pub struct Args {
     /// Several, comma-separated, give a matrix (document × set; human or json).
     #[arg(long, value_name = "ID|DIR", value_delimiter = ',')]
     schema_set: Vec<String>,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 256).
     #[arg(long)]
     threads: Option<usize>,
     /// Documents larger than this many bytes are not parsed.
@@ -78,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 BatchOptions {
                     threads,
                     excerpts: false,
+                    own_fd_tables: true,
                 },
             )
         };
@@ -98,6 +99,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let opts = BatchOptions {
         threads,
         excerpts: matches!(args.format, Format::Human) && !args.quiet,
+        // A command-line run: no other thread closes descriptors meanwhile.
+        own_fd_tables: true,
     };
     let files = input::validate_args(&validator, &args.paths, opts).map_err(io_error)?;
     let run = ValidationRun {
