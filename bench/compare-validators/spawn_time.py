@@ -35,15 +35,16 @@ def main():
             commands.append(current)
         else:
             current.append(word)
-    with open(files_path) as f:
-        files = [line.rstrip("\n") for line in f if line.strip()]
+    # Bytes, encoded once: a list of str would be encoded again at every spawn.
+    with open(files_path, "rb") as f:
+        files = [line.rstrip(b"\n") for line in f if line.strip()]
     half = len(files) // 2
     shares = [files] if len(commands) == 1 else [files[:half], files[half:]]
     argvs = []
     for cmd, share in zip(commands, shares):
         argv = []
         for word in cmd:
-            argv.extend(share if word == "{files}" else [word])
+            argv.extend(share if word == "{files}" else [os.fsencode(word)])
         argvs.append(argv)
 
     failed = False
