@@ -739,7 +739,9 @@ mod tests {
                     }
                     result(i)
                 });
-                let err = got.err().expect("a failure");
+                let Err(err) = got else {
+                    panic!("no failure reported")
+                };
                 assert_eq!(err.path(), fail_at.to_string(), "{threads} threads");
                 assert!(
                     ran[..fail_at].iter().all(|r| r.load(Ordering::Relaxed)),
