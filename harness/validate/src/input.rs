@@ -241,7 +241,7 @@ fn walk(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
 }
 
 /// The part of a source line shown under a finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Excerpt {
     /// 1-based line number in the document.
     pub line: u32,
@@ -397,7 +397,16 @@ pub struct BatchOptions {
     /// (a socket, a pipe's write end) should ask for it: the command line does, a
     /// server should not.
     pub own_fd_tables: bool,
+    /// Run the workers as forked processes when that is possible (Linux, a process
+    /// with one thread, at least [`FORK_FROM`] inputs), threads otherwise. Processes
+    /// share nothing but two counters, and two of them get through a large batch
+    /// faster than two threads (docs/performance.md). The environment variable
+    /// `EIOA_WORKERS=threads` turns it off.
+    pub processes: bool,
 }
+
+/// Inputs below which a batch keeps to threads: forking costs more than it saves.
+pub const FORK_FROM: usize = 512;
 
 /// Reads and validates one input. An oversized input becomes an `EIOA-X004` finding
 /// without reaching the validator.
@@ -565,8 +574,23 @@ fn in_parallel(
     // until a worker's share is 128 or more, and never more than 1/64 of it, so the
     // workers still finish together.
     let claim = (n / (threads * 64)).clamp(1, 16);
-    let next = AtomicUsize::new(0);
-    let first_stop = AtomicUsize::new(usize::MAX);
+    let local = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+    // Worker processes keep the two counters in memory they share.
+    #[cfg(target_os = "linux")]
+    let shared = (opts.processes
+        && threads > 1
+        && n >= FORK_FROM
+        && std::env::var_os("EIOA_WORKERS").is_none_or(|w| w != "threads")
+        && crate::procs::available())
+    .then(crate::procs::Shared::new)
+    .flatten();
+    #[cfg(target_os = "linux")]
+    let (next, first_stop) = match &shared {
+        Some(s) => (s.next(), s.first_stop()),
+        None => (&local.0, &local.1),
+    };
+    #[cfg(not(target_os = "linux"))]
+    let (next, first_stop) = (&local.0, &local.1);
     let work = || {
         let mut done = Vec::with_capacity(n / threads + 1);
         'claims: loop {
@@ -592,6 +616,19 @@ fn in_parallel(
             slots[i] = Some(r);
         }
     };
+    #[cfg(target_os = "linux")]
+    if threads > 1 && shared.is_some() {
+        // Forked before this process works itself, so each child starts from the same
+        // state; a fork that fails leaves the batch to those that could start.
+        let children: Vec<_> = (1..threads)
+            .map_while(|_| crate::procs::spawn(&work))
+            .collect();
+        place(work());
+        for child in children {
+            place(child.join());
+        }
+        return collect_in_order(slots);
+    }
     if threads == 1 {
         place(work());
     } else {
@@ -634,6 +671,13 @@ fn in_parallel(
             }
         });
     }
+    collect_in_order(slots)
+}
+
+/// The results in input order, or the first failure (in order).
+fn collect_in_order(
+    slots: Vec<Option<Result<FileResult, InputError>>>,
+) -> Result<Vec<FileResult>, InputError> {
     let mut files = Vec::with_capacity(slots.len());
     for slot in slots {
         // Only inputs after a failed one are left unset, and the failure comes first.
@@ -700,6 +744,7 @@ mod tests {
             threads,
             excerpts: true,
             own_fd_tables: threads > 1,
+            processes: threads > 1,
         }
     }
 
@@ -722,6 +767,7 @@ mod tests {
                 threads,
                 excerpts: false,
                 own_fd_tables: true,
+                processes: true,
             };
             let files = in_parallel(n, opts, result).unwrap();
             let paths: Vec<usize> = files.iter().map(|f| f.path.parse().unwrap()).collect();

@@ -11,6 +11,8 @@ pub mod c14n;
 mod decode;
 mod finding;
 pub mod input;
+#[cfg(target_os = "linux")]
+mod procs;
 pub mod rules;
 pub mod schema;
 mod stream;

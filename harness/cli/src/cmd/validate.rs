@@ -20,7 +20,8 @@ pub struct Args {
     /// Several, comma-separated, give a matrix (document × set; human or json).
     #[arg(long, value_name = "ID|DIR", value_delimiter = ',')]
     schema_set: Vec<String>,
-    /// Worker threads (default: one per core; at most 256).
+    /// Workers (default: one per core; at most 256). On Linux a batch of 512 files or more
+    /// runs them as processes; EIOA_WORKERS=threads keeps threads.
     #[arg(long)]
     threads: Option<usize>,
     /// Documents larger than this many bytes are not parsed.
@@ -79,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                     threads,
                     excerpts: false,
                     own_fd_tables: true,
+                    processes: true,
                 },
             )
         };
@@ -99,8 +101,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let opts = BatchOptions {
         threads,
         excerpts: matches!(args.format, Format::Human) && !args.quiet,
-        // A command-line run: no other thread closes descriptors meanwhile.
+        // A command-line run: no other thread closes descriptors meanwhile, and the
+        // process has one thread until the batch starts (worker processes).
         own_fd_tables: true,
+        processes: true,
     };
     let files = input::validate_args(&validator, &args.paths, opts).map_err(io_error)?;
     let run = ValidationRun {
