@@ -102,7 +102,11 @@ pub(crate) fn spawn(work: &dyn Fn() -> Done) -> Option<Child> {
             let status = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
                 Ok(done) => {
                     let mut out = std::fs::File::from(write);
-                    if out.write_all(&encode(&done)).is_ok() {
+                    let sent = out.write_all(&encode(&done)).is_ok();
+                    // Closed before _exit: the parent sees the end of the results
+                    // without waiting for this process's teardown.
+                    drop(out);
+                    if sent {
                         0
                     } else {
                         1
@@ -132,12 +136,15 @@ impl Child {
     /// thread does.
     pub(crate) fn join(mut self) -> Done {
         let mut bytes = Vec::new();
+        // The child closes its end before it exits: the results are read, and decoded,
+        // while the kernel still tears the child down.
         let read = self.results.read_to_end(&mut bytes);
+        let done = decode(&bytes);
         let mut status = 0;
         // SAFETY: waits for our own child, once.
         let waited = unsafe { libc::waitpid(self.pid, &mut status, 0) };
         let clean = waited == self.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-        match (read, clean, decode(&bytes)) {
+        match (read, clean, done) {
             (Ok(_), true, Some(done)) => done,
             _ => panic!(
                 "a validation worker process failed (pid {}, wait status {status})",
