@@ -617,17 +617,30 @@ fn in_parallel(
         }
     };
     #[cfg(target_os = "linux")]
-    if threads > 1 && shared.is_some() {
+    if shared.is_some() {
         // Forked before this process works itself, so each child starts from the same
-        // state; a fork that fails leaves the batch to those that could start.
-        let children: Vec<_> = (1..threads)
-            .map_while(|_| crate::procs::spawn(&work))
-            .collect();
-        place(work());
-        for child in children {
-            place(child.join());
+        // state; a fork that fails leaves the batch to those that could start, and if
+        // none could, to threads. A child still running when this unwinds is killed
+        // and reaped (`Child`'s drop).
+        let mut children: Vec<crate::procs::Child> = Vec::with_capacity(threads - 1);
+        for _ in 1..threads {
+            match crate::procs::spawn(&work, &children) {
+                Some(child) => children.push(child),
+                None => break,
+            }
         }
-        return collect_in_order(slots);
+        if !children.is_empty() {
+            place(work());
+            for child in children {
+                let done = child.join();
+                assert!(
+                    done.iter().all(|(i, _)| *i < n),
+                    "a validation worker process sent an input it was not given"
+                );
+                place(done);
+            }
+            return collect_in_order(slots);
+        }
     }
     if threads == 1 {
         place(work());
@@ -680,11 +693,12 @@ fn collect_in_order(
 ) -> Result<Vec<FileResult>, InputError> {
     let mut files = Vec::with_capacity(slots.len());
     for slot in slots {
-        // Only inputs after a failed one are left unset, and the failure comes first.
         match slot {
             Some(Ok(f)) => files.push(f),
             Some(Err(e)) => return Err(e),
-            None => break,
+            // Inputs after a failure are left unset, and the failure comes first: an
+            // unset input before any failure is a result lost on the way.
+            None => panic!("the batch lost the result of input {}", files.len()),
         }
     }
     Ok(files)

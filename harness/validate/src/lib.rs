@@ -13,6 +13,9 @@ mod finding;
 pub mod input;
 #[cfg(target_os = "linux")]
 mod procs;
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub use procs::fork_self_test;
 pub mod rules;
 pub mod schema;
 mod stream;

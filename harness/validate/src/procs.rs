@@ -12,8 +12,8 @@
 use crate::finding::{Finding, Report};
 use crate::input::{Excerpt, FileResult, InputError};
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::AtomicUsize;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One input's outcome, by its index in the batch.
 pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
@@ -22,7 +22,23 @@ pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
 /// copies only the calling thread, and any lock another thread held would stay held
 /// in the child for ever).
 pub(crate) fn available() -> bool {
+    one_thread() && children_are_waited_for()
+}
+
+fn one_thread() -> bool {
     std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1)
+}
+
+/// Whether `waitpid` can report a child's exit: not when SIGCHLD is ignored or has
+/// SA_NOCLDWAIT, which a process inherits from whatever started it.
+fn children_are_waited_for() -> bool {
+    // SAFETY: reads the current disposition only (a null new action).
+    unsafe {
+        let mut old = std::mem::zeroed::<libc::sigaction>();
+        libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction != libc::SIG_IGN
+            && old.sa_flags & libc::SA_NOCLDWAIT == 0
+    }
 }
 
 /// The batch's two counters, in memory that forked children share with the parent.
@@ -49,9 +65,7 @@ impl Shared {
                 return None;
             }
             let shared = Shared { ptr: ptr.cast() };
-            shared
-                .first_stop()
-                .store(usize::MAX, std::sync::atomic::Ordering::Relaxed);
+            shared.first_stop().store(usize::MAX, Ordering::Relaxed);
             Some(shared)
         }
     }
@@ -76,16 +90,19 @@ impl Drop for Shared {
     }
 }
 
-/// A forked worker: its pid and the read end of its results pipe.
+/// A forked worker: its pid and the read end of its results pipe. Dropped without
+/// [`Child::join`] (the parent is unwinding), it is killed and reaped.
 pub(crate) struct Child {
     pid: libc::pid_t,
     results: std::fs::File,
+    joined: bool,
 }
 
 /// Forks a worker that runs `work` and sends what it did back; `None` when the pipe
-/// or the fork fails (the batch then has one worker fewer). Only call when
-/// [`available`] said so.
-pub(crate) fn spawn(work: &dyn Fn() -> Done) -> Option<Child> {
+/// or the fork fails (the batch then has one worker fewer). `siblings` are the
+/// earlier children, whose pipes this child closes. Only call when [`available`]
+/// said so.
+pub(crate) fn spawn(work: &dyn Fn() -> Done, siblings: &[Child]) -> Option<Child> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills two descriptors; both are owned below.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -93,30 +110,47 @@ pub(crate) fn spawn(work: &dyn Fn() -> Done) -> Option<Child> {
     }
     // SAFETY: descriptors pipe2 just returned, owned once each.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let sibling_fds: Vec<RawFd> = siblings.iter().map(|c| c.results.as_raw_fd()).collect();
+    // SAFETY: getpid cannot fail.
+    let parent = unsafe { libc::getpid() };
     // SAFETY: the process has one thread (the caller checked), so the child is a
     // complete copy; it leaves through _exit and never returns into the caller.
     match unsafe { libc::fork() } {
         -1 => None,
         0 => {
-            drop(read);
-            let status = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-                Ok(done) => {
-                    let mut out = std::fs::File::from(write);
-                    let sent = out.write_all(&encode(&done)).is_ok();
-                    // Closed before _exit: the parent sees the end of the results
-                    // without waiting for this process's teardown.
-                    drop(out);
-                    if sent {
-                        0
-                    } else {
-                        1
+            // Everything the child does stays inside catch_unwind: a panic must end
+            // in _exit, never unwind into the parent's code in this process.
+            let child = move || {
+                drop(read);
+                for fd in sibling_fds {
+                    // SAFETY: closes this process's copy of an earlier sibling's pipe.
+                    unsafe { libc::close(fd) };
+                }
+                // SAFETY: plain prctl and getppid calls: the child dies with its
+                // parent, and gives up if the parent died before that was set.
+                unsafe {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                    if libc::getppid() != parent {
+                        return 1;
                     }
                 }
-                // The panic hook has already said why on standard error.
-                Err(_) => 101,
+                let done = work();
+                let mut out = std::fs::File::from(write);
+                let sent = encode(&done).is_some_and(|bytes| out.write_all(&bytes).is_ok());
+                // Closed before _exit: the parent sees the end of the results
+                // without waiting for this process's teardown.
+                drop(out);
+                if sent {
+                    0
+                } else {
+                    1
+                }
             };
-            // SAFETY: ends the child without running the parent's exit handlers or
-            // flushing buffers that are the parent's to flush.
+            // A panic's message is already on standard error (the panic hook).
+            let status =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
+            // SAFETY: ends the child without running the parent's exit handlers,
+            // destructors or buffer flushes, which are the parent's.
             unsafe { libc::_exit(status) }
         }
         pid => {
@@ -125,6 +159,7 @@ pub(crate) fn spawn(work: &dyn Fn() -> Done) -> Option<Child> {
             Some(Child {
                 pid,
                 results: std::fs::File::from(read),
+                joined: false,
             })
         }
     }
@@ -132,37 +167,81 @@ pub(crate) fn spawn(work: &dyn Fn() -> Done) -> Option<Child> {
 
 impl Child {
     /// Waits for the worker and returns what it did. A worker that failed (a panic,
-    /// a signal, results that do not decode) ends the batch the way a panicking
-    /// thread does.
+    /// a signal, results that do not arrive whole) ends the batch the way a
+    /// panicking thread does.
     pub(crate) fn join(mut self) -> Done {
         let mut bytes = Vec::new();
         // The child closes its end before it exits: the results are read, and decoded,
         // while the kernel still tears the child down.
         let read = self.results.read_to_end(&mut bytes);
         let done = decode(&bytes);
-        let mut status = 0;
-        // SAFETY: waits for our own child, once.
-        let waited = unsafe { libc::waitpid(self.pid, &mut status, 0) };
-        let clean = waited == self.pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-        match (read, clean, done) {
-            (Ok(_), true, Some(done)) => done,
-            _ => panic!(
-                "a validation worker process failed (pid {}, wait status {status})",
-                self.pid
+        let status = self.wait();
+        self.joined = true;
+        match (read, status, done) {
+            (Ok(_), Ok(0), Some(done)) => done,
+            (_, status, _) => panic!(
+                "a validation worker process (pid {}) failed: {}",
+                self.pid,
+                match status {
+                    Ok(0) => "its results did not arrive whole".to_string(),
+                    Ok(code) if code < 0 => format!("killed by signal {}", -code),
+                    Ok(code) => format!("exit status {code}"),
+                    Err(e) => format!("waitpid: {e}"),
+                }
             ),
+        }
+    }
+
+    /// The child's exit status, or minus the signal that ended it.
+    fn wait(&self) -> std::io::Result<i32> {
+        let mut status = 0;
+        loop {
+            // SAFETY: waits for our own child.
+            let waited = unsafe { libc::waitpid(self.pid, &mut status, 0) };
+            if waited == self.pid {
+                break;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        Ok(if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -libc::WTERMSIG(status)
+        })
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.joined {
+            // SAFETY: our own child, not yet reaped, so the pid is still its.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            let _ = self.wait();
         }
     }
 }
 
-/// How a result travels: most documents are clean and cost five bytes.
+/// How a result travels: most documents are clean and cost a few bytes.
 const CLEAN: u8 = 0;
 const FOUND: u8 = 1;
 const FAILED: u8 = 2;
+/// Ends a worker's results, with their number: results cut short are refused.
+const END: u8 = 0xEE;
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct Found {
     findings: Vec<Finding>,
     excerpts: Vec<Option<Excerpt>>,
+}
+
+/// [`Found`] as it is written, without copying the findings.
+#[derive(serde::Serialize)]
+struct FoundRef<'a> {
+    findings: &'a [Finding],
+    excerpts: &'a [Option<Excerpt>],
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -172,49 +251,53 @@ struct Failed {
     message: String,
 }
 
-/// The results as bytes: per input its index (u32), a tag, its name (u32 length and
-/// UTF-8), and for anything but a clean document a JSON body (u32 length and bytes).
-pub(crate) fn encode(done: &Done) -> Vec<u8> {
-    let mut out = Vec::with_capacity(done.len() * 32);
-    let put = |out: &mut Vec<u8>, bytes: &[u8]| {
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+/// The results as bytes: per input its index, a tag, its name, and for anything but
+/// a clean document a JSON body (numbers as u64, lengths as u32, little-endian); then
+/// an end mark with the number of results. `None` if a body cannot be written.
+pub(crate) fn encode(done: &Done) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(done.len() * 32 + 9);
+    let put = |out: &mut Vec<u8>, bytes: &[u8]| -> Option<()> {
+        out.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
         out.extend_from_slice(bytes);
+        Some(())
     };
     for (i, result) in done {
-        out.extend_from_slice(&(*i as u32).to_le_bytes());
+        out.extend_from_slice(&(*i as u64).to_le_bytes());
         match result {
             Ok(f) if f.report.findings.is_empty() && f.excerpts.is_empty() => {
                 out.push(CLEAN);
-                put(&mut out, f.path.as_bytes());
+                put(&mut out, f.path.as_bytes())?;
             }
             Ok(f) => {
                 out.push(FOUND);
-                put(&mut out, f.path.as_bytes());
-                let body = serde_json::to_vec(&Found {
-                    findings: f.report.findings.clone(),
-                    excerpts: f.excerpts.clone(),
+                put(&mut out, f.path.as_bytes())?;
+                let body = serde_json::to_vec(&FoundRef {
+                    findings: &f.report.findings,
+                    excerpts: &f.excerpts,
                 })
-                .unwrap_or_default();
-                put(&mut out, &body);
+                .ok()?;
+                put(&mut out, &body)?;
             }
             Err(e) => {
                 out.push(FAILED);
-                put(&mut out, e.path().as_bytes());
+                put(&mut out, e.path().as_bytes())?;
                 let body = serde_json::to_vec(&Failed {
                     list: matches!(e, InputError::List { .. }),
                     os: e.io_error().raw_os_error(),
                     message: e.io_error().to_string(),
                 })
-                .unwrap_or_default();
-                put(&mut out, &body);
+                .ok()?;
+                put(&mut out, &body)?;
             }
         }
     }
-    out
+    out.push(END);
+    out.extend_from_slice(&(done.len() as u64).to_le_bytes());
+    Some(out)
 }
 
-/// Reads what [`encode`] wrote; `None` for bytes it did not write (cut short, an
-/// unknown tag, a body that does not parse).
+/// Reads what [`encode`] wrote; `None` for bytes it did not write (cut short, no end
+/// mark, a count that does not match, an unknown tag, a body that does not parse).
 pub(crate) fn decode(bytes: &[u8]) -> Option<Done> {
     struct Bytes<'a>(&'a [u8]);
     impl<'a> Bytes<'a> {
@@ -223,18 +306,22 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Done> {
             self.0 = rest;
             Some(part)
         }
-        fn u32(&mut self) -> Option<usize> {
-            Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize)
+        fn u64(&mut self) -> Option<usize> {
+            usize::try_from(u64::from_le_bytes(self.take(8)?.try_into().ok()?)).ok()
         }
         fn sized(&mut self) -> Option<&'a [u8]> {
-            let len = self.u32()?;
+            let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
             self.take(len)
         }
     }
     let mut input = Bytes(bytes);
     let mut done = Vec::new();
-    while !input.0.is_empty() {
-        let i = input.u32()?;
+    loop {
+        if input.0.first() == Some(&END) && input.0.len() == 9 {
+            input.take(1)?;
+            return (input.u64()? == done.len()).then_some(done);
+        }
+        let i = input.u64()?;
         let tag = input.take(1)?[0];
         let path = String::from_utf8(input.sized()?.to_vec()).ok()?;
         let result = match tag {
@@ -269,7 +356,49 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Done> {
         };
         done.push((i, result));
     }
-    Some(done)
+}
+
+/// For `tests/workers.rs`, which runs with one thread: a forked child that adds to
+/// the shared counter is seen by the parent, and one that exits without its results
+/// is a failure. Returns what went wrong.
+#[doc(hidden)]
+pub fn fork_self_test() -> Result<(), String> {
+    if !available() {
+        return Err("worker processes are not available here".into());
+    }
+    let shared = Shared::new().ok_or("no shared mapping")?;
+    let child = spawn(
+        &|| {
+            shared.next().fetch_add(5, Ordering::Relaxed);
+            Vec::new()
+        },
+        &[],
+    )
+    .ok_or("fork failed")?;
+    if !child.join().is_empty() {
+        return Err("results from nowhere".into());
+    }
+    if shared.next().load(Ordering::Relaxed) != 5 {
+        return Err("the counter is not shared with the child".into());
+    }
+    // A child that dies mid-way: joining it panics, as a panicking thread would.
+    let dying = spawn(
+        &|| {
+            // SAFETY: ends this (child) process at once, before any result is sent.
+            unsafe { libc::_exit(3) }
+        },
+        &[],
+    )
+    .ok_or("fork failed")?;
+    // Its panic is the expected outcome here: not printed.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dying.join()));
+    std::panic::set_hook(hook);
+    match joined {
+        Err(_) => Ok(()),
+        Ok(_) => Err("a child that died was taken for a clean one".into()),
+    }
 }
 
 #[cfg(test)]
@@ -351,43 +480,32 @@ mod tests {
     #[test]
     fn results_come_back_as_they_were_sent() {
         let done = sample();
-        let back = decode(&encode(&done)).unwrap();
+        let back = decode(&encode(&done).unwrap()).unwrap();
         assert_eq!(shown(&back), shown(&done));
     }
 
     /// Cut or altered bytes are refused, never read as other results.
     #[test]
     fn bytes_it_did_not_write_are_refused() {
-        let bytes = encode(&sample());
-        for cut in 1..bytes.len() {
-            if let Some(done) = decode(&bytes[..cut]) {
-                // A cut between two results is a shorter, still true list.
-                assert!(shown(&sample()).starts_with(&shown(&done)), "cut at {cut}");
-            }
+        let bytes = encode(&sample()).unwrap();
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
         }
         let mut bad = bytes.clone();
-        bad[4] = 9;
-        assert!(decode(&bad).is_none());
+        bad[8] = 9;
+        assert!(decode(&bad).is_none(), "unknown tag");
+        let mut miscounted = bytes.clone();
+        let at = miscounted.len() - 8;
+        miscounted[at] ^= 1;
+        assert!(decode(&miscounted).is_none(), "wrong count");
+        assert!(decode(&encode(&Vec::new()).unwrap()).unwrap().is_empty());
     }
 
-    /// The counters in shared memory start as the threads' do and are seen by a
-    /// forked child: a child that adds to one is seen by the parent.
+    /// The counters in shared memory start as the threads' do.
     #[test]
-    fn the_counters_are_shared_with_a_forked_child() {
-        use std::sync::atomic::Ordering;
+    fn the_counters_start_as_the_threads_do() {
         let shared = Shared::new().unwrap();
         assert_eq!(shared.next().load(Ordering::Relaxed), 0);
         assert_eq!(shared.first_stop().load(Ordering::Relaxed), usize::MAX);
-        if !available() {
-            // A test harness usually has several threads; the fork is then not safe.
-            return;
-        }
-        let child = spawn(&|| {
-            shared.next().fetch_add(5, Ordering::Relaxed);
-            Vec::new()
-        })
-        .unwrap();
-        assert!(child.join().is_empty());
-        assert_eq!(shared.next().load(Ordering::Relaxed), 5);
     }
 }

@@ -415,3 +415,85 @@ fn control_characters_in_file_names_are_escaped_for_the_terminal() {
         o.stderr
     );
 }
+
+/// A batch large enough for worker processes gives what worker threads give, in the
+/// JSON report and in the human one, as arguments and as a directory, and also when
+/// SIGCHLD is ignored by whatever started `eioa` (then no child could be waited for:
+/// the batch keeps to threads).
+#[test]
+fn worker_processes_report_what_worker_threads_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let mut sources = Vec::new();
+    for sub in ["fixtures/valid", "fixtures/invalid", "fixtures/warnings"] {
+        let mut stack = vec![root().join(sub)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "xml") {
+                    sources.push(p);
+                }
+            }
+        }
+    }
+    sources.sort();
+    let mut names = Vec::new();
+    for i in 0..600 {
+        let name = format!("docs/n{i:04}.xml");
+        std::fs::copy(&sources[i % sources.len()], tmp.path().join(&name)).unwrap();
+        names.push(name);
+    }
+    let run_with = |workers: Option<&str>, ignore_sigchld: bool, format: &str, dir: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eioa"));
+        cmd.args(["validate", "--threads", "3", TODAY, "--format", format])
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .env_remove("EIOA_SCHEMA_DIR")
+            .env_remove("EIOA_WORKERS");
+        if dir {
+            cmd.arg("docs");
+        } else {
+            cmd.args(&names);
+        }
+        if let Some(w) = workers {
+            cmd.env("EIOA_WORKERS", w);
+        }
+        if ignore_sigchld {
+            // SAFETY: only signal(2) between fork and exec.
+            #[allow(unsafe_code)]
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                    Ok(())
+                });
+            }
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        // Elapsed times differ from run to run.
+        text(&out.stdout)
+            .lines()
+            .filter(|l| !l.contains("elapsed") && !l.starts_with("checked "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for format in ["json", "human"] {
+        for dir in [false, true] {
+            let threads = run_with(Some("threads"), false, format, dir);
+            assert!(threads.contains("EIOA-R001"), "{threads}");
+            assert_eq!(
+                run_with(None, false, format, dir),
+                threads,
+                "{format}, dir {dir}"
+            );
+            assert_eq!(
+                run_with(None, true, format, dir),
+                threads,
+                "SIGCHLD ignored"
+            );
+        }
+    }
+}
