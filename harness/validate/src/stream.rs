@@ -14,7 +14,7 @@
 #![allow(unsafe_code)]
 
 use crate::tree::{Kind, Tree, TreeBuilder};
-use crate::xml::install_entity_loader;
+use crate::xml::{install_entity_loader, memory_input};
 use libxml::bindings as b;
 use libxml::schemas::SchemaValidationContext;
 use std::cell::RefCell;
@@ -117,7 +117,6 @@ pub(crate) fn validate<'s>(
     text: &'s str,
     with_tree: bool,
 ) -> Option<Tree<'s>> {
-    let len = c_int::try_from(text.len()).ok()?;
     PARSER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.is_none() {
@@ -143,15 +142,15 @@ pub(crate) fn validate<'s>(
                 false
             } else {
                 let quiet = QuietErrors::install();
-                let doc = read_memory(ctxt, text.as_ptr().cast(), len);
+                let parsed = read_memory(ctxt, text);
                 drop(quiet);
-                let built_doc = !doc.is_null();
-                if built_doc {
+                let built_doc = parsed.is_some_and(|doc| !doc.is_null());
+                if let Some(doc) = parsed.filter(|doc| !doc.is_null()) {
                     b::xmlFreeDoc(doc);
                 }
                 let valid = b::xmlSchemaIsValid(vctxt) == 1;
                 b::xmlSchemaSAXUnplug(plug);
-                (*ctxt).wellFormed != 0 && valid && !built_doc
+                parsed.is_some() && (*ctxt).wellFormed != 0 && valid && !built_doc
             };
             (*ctxt).sax = parser.own_sax;
             (*ctxt).userData = ctxt.cast();
@@ -169,52 +168,33 @@ pub(crate) fn validate<'s>(
     })
 }
 
-/// `xmlCtxtReadMemory(ctxt, text, len, NULL, NULL, OPTIONS)`, step by step, with one
-/// difference: the input buffer gets no read callback. libxml2 2.9 gives a memory
-/// buffer a no-op reader, and the parser then "grows" the buffer through it on almost
-/// every token of a document's last 250 bytes (about 11 k instructions of a 160 k
-/// notification). Without a reader, the parser knows the buffer holds the whole text
-/// (`xmlParserInputGrow`: "don't grow memory buffers"), which it does. Returns the
-/// document libxml2 built, if any (NULL when a SAX handler builds none).
+/// `xmlCtxtReadMemory(ctxt, text, len, NULL, NULL, OPTIONS)`, step by step, over an
+/// input without the no-op reader ([`crate::xml::memory_input`]). Returns the document
+/// libxml2 built (NULL when a SAX handler builds none), or `None` when no input could
+/// be made and nothing was parsed.
 ///
 /// # Safety
-/// `ctxt` is a live parser context; `text` points at `len` bytes that outlive the call.
-unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: *const c_char, len: c_int) -> b::xmlDocPtr {
+/// `ctxt` is a live parser context.
+unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: &str) -> Option<b::xmlDocPtr> {
     // SAFETY: the calls and their order are xmlCtxtReadMemory's and xmlDoRead's (2.9):
-    // reset, an input over a copy of the text, pushed on the context, the options, then
-    // the parse; the buffer is the context's to free from the moment it is pushed. The
+    // reset, an input over a copy of the text pushed on the context, the options, then
+    // the parse; the input is the context's to free from the moment it is pushed. The
     // document, if any, is handed back even when not well-formed (xmlDoRead frees it
     // then); the caller frees it either way.
     unsafe {
         b::xmlInitParser();
         b::xmlCtxtReset(ctxt);
-        let input =
-            b::xmlParserInputBufferCreateMem(text, len, b::xmlCharEncoding_XML_CHAR_ENCODING_NONE);
-        if input.is_null() {
-            return std::ptr::null_mut();
-        }
-        // Only when the buffer really holds the whole text (libxml2 2.9 copies it in
-        // at once; later versions may read a memory input in chunks through that very
-        // callback, and then it must stay).
-        if b::xmlBufUse((*input).buffer) == text_len(len) {
-            (*input).readcallback = None;
-        }
-        let stream = b::xmlNewIOInputStream(ctxt, input, b::xmlCharEncoding_XML_CHAR_ENCODING_NONE);
+        let stream = memory_input(ctxt, text.as_bytes());
         if stream.is_null() {
-            b::xmlFreeParserInputBuffer(input);
-            return std::ptr::null_mut();
+            return None;
         }
         b::inputPush(ctxt, stream);
         b::xmlCtxtUseOptions(ctxt, OPTIONS);
         b::xmlParseDocument(ctxt);
         let doc = (*ctxt).myDoc;
         (*ctxt).myDoc = std::ptr::null_mut();
-        doc
+        Some(doc)
     }
-}
-
-fn text_len(len: c_int) -> usize {
-    usize::try_from(len).unwrap_or(usize::MAX)
 }
 
 /// Silences libxml2's thread-wide structured error handler while the pass runs (its

@@ -220,6 +220,46 @@ pub(crate) fn parse_schema(url: &str, bytes: &[u8]) -> Option<Document> {
     }
 }
 
+/// A parser input for `ctxt` over a copy of `bytes` (null when libxml2 cannot make
+/// one, or the bytes are more than an `int` can count). When the copy holds the whole
+/// text, its buffer gets no read callback: libxml2 2.9 gives memory a no-op reader and
+/// then "grows" the buffer through it on almost every token of the last 250 bytes
+/// (about 10 k instructions of a 160 k notification); later versions may read memory
+/// in chunks through that very callback, and then it stays.
+///
+/// # Safety
+/// `ctxt` is a live parser context.
+#[allow(unsafe_code)]
+pub(crate) unsafe fn memory_input(
+    ctxt: libxml::bindings::xmlParserCtxtPtr,
+    bytes: &[u8],
+) -> libxml::bindings::xmlParserInputPtr {
+    use libxml::bindings as b;
+    let Ok(len) = i32::try_from(bytes.len()) else {
+        return std::ptr::null_mut();
+    };
+    // SAFETY: libxml2 copies `bytes` into the new buffer; the input stream takes
+    // ownership of the buffer, which is freed here only if no stream was made.
+    unsafe {
+        let buf = b::xmlParserInputBufferCreateMem(
+            bytes.as_ptr().cast(),
+            len,
+            b::xmlCharEncoding_XML_CHAR_ENCODING_NONE,
+        );
+        if buf.is_null() {
+            return std::ptr::null_mut();
+        }
+        if b::xmlBufUse((*buf).buffer) == bytes.len() {
+            (*buf).readcallback = None;
+        }
+        let input = b::xmlNewIOInputStream(ctxt, buf, b::xmlCharEncoding_XML_CHAR_ENCODING_NONE);
+        if input.is_null() {
+            b::xmlFreeParserInputBuffer(buf);
+        }
+        input
+    }
+}
+
 /// The loader libxml2 calls for every external entity, DTD and schema import.
 #[allow(unsafe_code)]
 unsafe extern "C" fn load_entity(
@@ -244,24 +284,11 @@ unsafe extern "C" fn load_entity(
     let Some(bytes) = guard.as_ref().and_then(|m| m.get(key)) else {
         return refused;
     };
-    let Ok(len) = i32::try_from(bytes.len()) else {
-        return refused;
-    };
-    // SAFETY: libxml2 2.9 copies `mem` into the new buffer; the input stream takes
-    // ownership of the buffer, and `filename` is freed with xmlFree, so it is
-    // allocated by libxml2's own strdup.
+    // SAFETY: `ctxt` is the parser libxml2 is loading for; `filename` is freed with
+    // xmlFree, so it is allocated by libxml2's own strdup.
     unsafe {
-        let buf = b::xmlParserInputBufferCreateMem(
-            bytes.as_ptr().cast(),
-            len,
-            b::xmlCharEncoding_XML_CHAR_ENCODING_NONE,
-        );
-        if buf.is_null() {
-            return refused;
-        }
-        let input = b::xmlNewIOInputStream(ctxt, buf, b::xmlCharEncoding_XML_CHAR_ENCODING_NONE);
+        let input = memory_input(ctxt, bytes);
         if input.is_null() {
-            b::xmlFreeParserInputBuffer(buf);
             return refused;
         }
         (*input).filename = b::xmlCharStrdup(url).cast();
