@@ -25,6 +25,14 @@ pub enum Input {
 }
 
 impl Input {
+    /// The file's path (`None` for standard input).
+    pub fn into_path(self) -> Option<PathBuf> {
+        match self {
+            Input::Stdin => None,
+            Input::File(p) => Some(p),
+        }
+    }
+
     /// The name findings are reported under: the path as given, or `<stdin>`.
     pub fn name(&self) -> String {
         match self {
@@ -558,9 +566,12 @@ pub fn validate_args(
     }
 }
 
-/// Runs `one` for inputs `0..n` on up to `threads` threads, each taking the next
-/// few indices from a shared counter (no channel, no lock), and returns the results
-/// in order. The first input (in order) that fails ends the run: no input after it is
+/// What a worker did: each input it took, by index, and its outcome.
+pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
+
+/// Runs `one` for inputs `0..n` on up to `threads` workers (threads, or forked
+/// processes when `opts.processes` allows), each taking the next few indices from a
+/// shared counter (no channel, no lock), and returns the results in order. The first input (in order) that fails ends the run: no input after it is
 /// started, and every input before it is finished, so the failure reported does not
 /// depend on the threads' timing.
 fn in_parallel(
@@ -592,7 +603,7 @@ fn in_parallel(
     #[cfg(not(target_os = "linux"))]
     let (next, first_stop) = (&local.0, &local.1);
     let work = || {
-        let mut done = Vec::with_capacity(n / threads + 1);
+        let mut done: Done = Vec::with_capacity(n / threads + 1);
         'claims: loop {
             let from = next.fetch_add(claim, Ordering::Relaxed);
             for i in from..from.saturating_add(claim) {
@@ -611,7 +622,7 @@ fn in_parallel(
     };
     let mut slots: Vec<Option<Result<FileResult, InputError>>> = Vec::new();
     slots.resize_with(n, || None);
-    let mut place = |done: Vec<(usize, Result<FileResult, InputError>)>| {
+    let mut place = |done: Done| {
         for (i, r) in done {
             slots[i] = Some(r);
         }

@@ -10,13 +10,10 @@
 #![allow(unsafe_code)]
 
 use crate::finding::{Finding, Report};
-use crate::input::{Excerpt, FileResult, InputError};
+use crate::input::{Done, Excerpt, FileResult, InputError};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// One input's outcome, by its index in the batch.
-pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
 
 /// Whether workers may be forked here: the process has exactly one thread (a fork
 /// copies only the calling thread, and any lock another thread held would stay held

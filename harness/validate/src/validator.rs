@@ -801,20 +801,12 @@ mod tests {
 
     fn fixture_files() -> Vec<std::path::PathBuf> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-        let mut out = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "xml") {
-                    out.push(p);
-                }
-            }
-        }
-        out.sort();
-        out
+        // The same walk `eioa validate fixtures` makes (sorted, every `*.xml`).
+        crate::input::collect(&[root])
+            .unwrap()
+            .into_iter()
+            .filter_map(crate::input::Input::into_path)
+            .collect()
     }
 
     /// Every fixture (valid, invalid, warnings, FAQ, envelopes, regressions, C14N

@@ -44,11 +44,15 @@ mod linux {
             "this test must run with one thread"
         );
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-        let mut sources = Vec::new();
-        for sub in ["valid", "invalid", "warnings", "faq"] {
-            collect_xml(&root.join(sub), &mut sources);
-        }
-        sources.sort();
+        let dirs: Vec<PathBuf> = ["valid", "invalid", "warnings", "faq"]
+            .iter()
+            .map(|sub| root.join(sub))
+            .collect();
+        let sources: Vec<PathBuf> = input::collect(&dirs)
+            .unwrap()
+            .into_iter()
+            .filter_map(Input::into_path)
+            .collect();
         assert!(
             sources.len() > 20,
             "fixtures not found under {}",
@@ -99,17 +103,6 @@ mod linux {
         assert_eq!(threads, processes, "listed inputs with failures");
 
         println!("worker processes and worker threads agree on {n} documents");
-    }
-
-    fn collect_xml(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                collect_xml(&p, out);
-            } else if p.extension().is_some_and(|e| e == "xml") {
-                out.push(p);
-            }
-        }
     }
 
     /// User and system time of the children this process has waited for.

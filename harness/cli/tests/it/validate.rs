@@ -425,21 +425,15 @@ fn worker_processes_report_what_worker_threads_report() {
     let tmp = tempfile::tempdir().unwrap();
     let docs = tmp.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    let mut sources = Vec::new();
-    for sub in ["fixtures/valid", "fixtures/invalid", "fixtures/warnings"] {
-        let mut stack = vec![root().join(sub)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "xml") {
-                    sources.push(p);
-                }
-            }
-        }
-    }
-    sources.sort();
+    let dirs: Vec<PathBuf> = ["valid", "invalid", "warnings"]
+        .iter()
+        .map(|sub| root().join("fixtures").join(sub))
+        .collect();
+    let sources: Vec<PathBuf> = eioa_validate::input::collect(&dirs)
+        .unwrap()
+        .into_iter()
+        .filter_map(eioa_validate::input::Input::into_path)
+        .collect();
     let mut names = Vec::new();
     for i in 0..600 {
         let name = format!("docs/n{i:04}.xml");
