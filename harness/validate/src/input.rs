@@ -197,6 +197,37 @@ pub fn collect(args: &[impl AsRef<OsStr>]) -> Result<Vec<Input>, InputError> {
     Ok(out)
 }
 
+/// The entries of a list of inputs (`eioa validate --files-from`), in order, without
+/// copying them. Entries are separated by NUL bytes when the list holds one (`find
+/// -print0`, `git ls-files -z`: the only form that can name a file with a line break
+/// in its name), and are lines otherwise, each without a trailing `\r` (a list written
+/// on Windows). Empty entries are skipped. An entry is taken as a path argument is
+/// (a directory is walked, `-` is standard input).
+///
+/// Outside Unix a name must be UTF-8; the first that is not is the error.
+pub fn list_entries(list: &[u8]) -> Result<Vec<&OsStr>, std::str::Utf8Error> {
+    let separator = if memchr::memchr(0, list).is_some() {
+        0
+    } else {
+        b'\n'
+    };
+    let mut out = Vec::with_capacity(memchr::memchr_iter(separator, list).count() + 1);
+    for entry in list.split(|b| *b == separator) {
+        let entry = match entry {
+            [rest @ .., b'\r'] if separator == b'\n' => rest,
+            entry => entry,
+        };
+        if entry.is_empty() {
+            continue;
+        }
+        #[cfg(unix)]
+        out.push(std::os::unix::ffi::OsStrExt::from_bytes(entry));
+        #[cfg(not(unix))]
+        out.push(OsStr::new(std::str::from_utf8(entry)?));
+    }
+    Ok(out)
+}
+
 fn is_xml(p: &Path) -> bool {
     p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"))
 }
@@ -620,9 +651,14 @@ fn in_parallel(
         }
         done
     };
+    // Filled in once the workers are done, not before: a forked child would otherwise
+    // inherit the slots' pages, and the parent copy each one it writes to (20,000
+    // inputs are 400 pages), all on the serial part of the run.
     let mut slots: Vec<Option<Result<FileResult, InputError>>> = Vec::new();
-    slots.resize_with(n, || None);
     let mut place = |done: Done| {
+        if slots.is_empty() {
+            slots.resize_with(n, || None);
+        }
         for (i, r) in done {
             slots[i] = Some(r);
         }
@@ -749,6 +785,37 @@ mod tests {
             hint: None,
             kind: None,
         }
+    }
+
+    #[test]
+    fn a_list_is_lines_or_nul_separated_names() {
+        let names = |list: &[u8]| -> Vec<String> {
+            list_entries(list)
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            names(b"a.xml\nb c.xml\r\n\n d.xml \nlast"),
+            ["a.xml", "b c.xml", " d.xml ", "last"]
+        );
+        // With a NUL anywhere, lines are not entries: a name may hold a line break.
+        assert_eq!(names(b"a\nb.xml\0c.xml\r\0\0"), ["a\nb.xml", "c.xml\r"]);
+        assert!(names(b"").is_empty());
+        assert!(names(b"\n\r\n\n").is_empty());
+        assert_eq!(names(b"\0"), Vec::<String>::new());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_listed_name_keeps_its_bytes() {
+        let list = b"caf\xe9.xml\n";
+        let entries = list_entries(list).unwrap();
+        assert_eq!(
+            std::os::unix::ffi::OsStrExt::as_bytes(entries[0]),
+            b"caf\xe9.xml"
+        );
     }
 
     fn one(source: &str, line: u32, column: u32) -> Excerpt {
