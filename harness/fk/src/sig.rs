@@ -113,7 +113,7 @@ fn check_one(
     let (verified, key) = fk.verifier.verify_and_digest(&u.signatur, now);
     let verified = verified.map_err(refusal)?;
     verified.check_binding(&n.id, payload).map_err(refusal)?;
-    ocsp(fk, &u.ocspresponse, &verified.signer_cert_der, now)?;
+    ocsp(fk, &key, &u.ocspresponse, &verified.signer_cert_der, now)?;
     let date = parse_date(&u.signaturdatum).ok_or_else(|| {
         Refusal::new(
             &rules::S008_DATE,
@@ -131,11 +131,22 @@ fn check_one(
 
 /// The OCSP response against the signer and its issuer. The issuer is one of the
 /// trust anchors (the signer chained to one); the first anchor that accepts the
-/// response wins, else the most telling error is reported.
-fn ocsp(fk: &Fk, der: &[u8], signer: &[u8], now: time::OffsetDateTime) -> Result<(), Refusal> {
+/// response wins, else the most telling error is reported. `signature` is the SHA-256
+/// of the signature the response came with: the verifier finds the verdict it gave
+/// these bytes before through it, without hashing them again.
+fn ocsp(
+    fk: &Fk,
+    signature: &[u8; 32],
+    der: &[u8],
+    signer: &[u8],
+    now: time::OffsetDateTime,
+) -> Result<(), Refusal> {
     let mut best: Option<SignatureError> = None;
     for anchor in fk.verifier.trust_anchors() {
-        match fk.verifier.check_ocsp(der, signer, anchor, now) {
+        match fk
+            .verifier
+            .check_ocsp_beside(signature, der, signer, anchor, now)
+        {
             Ok(info) if info.status == OcspStatus::Good => return Ok(()),
             Ok(info) => {
                 return Err(Refusal::new(

@@ -18,7 +18,14 @@
 //!   id, status: all a function of the three byte strings), with its thisUpdate and
 //!   nextUpdate, which are checked against each request's time.
 //!
-//! Both caches are bounded LRUs behind a mutex each; a verification runs outside the
+//! - the same OCSP verdict again, found through the SHA-256 of the signature it came
+//!   with ([`Verifier::check_ocsp_beside`]): a request that carries a signature seen
+//!   before usually carries its OCSP response too, and then no byte of the response,
+//!   the signer or the issuer is hashed again. The entry keeps those three byte
+//!   strings and is used only when all three are equal to the request's, so the
+//!   digest only finds the entry; it never stands in for the bytes.
+//!
+//! The caches are bounded LRUs behind a mutex each; a verification runs outside the
 //! lock, so two threads missing at once both verify (and store the same entry).
 
 use std::num::NonZeroUsize;
@@ -42,6 +49,25 @@ pub struct Verifier {
     signatures: Mutex<LruCache<[u8; 32], (Verified, Window)>>,
     paths: Mutex<LruCache<[u8; 32], Window>>,
     ocsp: Mutex<LruCache<[u8; 32], Result<OcspFacts, SignatureError>>>,
+    /// By (SHA-256 of the signature, position of the issuer among the anchors).
+    ocsp_beside: Mutex<LruCache<([u8; 32], usize), OcspBeside>>,
+}
+
+/// An OCSP verdict with the exact bytes it is the verdict for.
+#[derive(Clone)]
+struct OcspBeside {
+    ocsp_der: Vec<u8>,
+    signer_cert_der: Vec<u8>,
+    issuer_der: Vec<u8>,
+    facts: Result<OcspFacts, SignatureError>,
+}
+
+impl OcspBeside {
+    fn is_for(&self, ocsp_der: &[u8], signer_cert_der: &[u8], issuer_der: &[u8]) -> bool {
+        self.ocsp_der == ocsp_der
+            && self.signer_cert_der == signer_cert_der
+            && self.issuer_der == issuer_der
+    }
 }
 
 impl std::fmt::Debug for Verifier {
@@ -51,6 +77,7 @@ impl std::fmt::Debug for Verifier {
             .field("signatures", &lock(&self.signatures).len())
             .field("paths", &lock(&self.paths).len())
             .field("ocsp", &lock(&self.ocsp).len())
+            .field("ocsp_beside", &lock(&self.ocsp_beside).len())
             .finish()
     }
 }
@@ -82,6 +109,7 @@ impl Verifier {
             signatures: Mutex::new(LruCache::new(cap)),
             paths: Mutex::new(LruCache::new(cap)),
             ocsp: Mutex::new(LruCache::new(cap)),
+            ocsp_beside: Mutex::new(LruCache::new(cap)),
         }
     }
 
@@ -138,13 +166,68 @@ impl Verifier {
         issuer_der: &[u8],
         at: OffsetDateTime,
     ) -> Result<OcspInfo, SignatureError> {
+        self.ocsp_facts(ocsp_der, signer_cert_der, issuer_der)?
+            .at(at)
+    }
+
+    /// The clock-free part of [`Verifier::check_ocsp`], from the cache keyed by the
+    /// hash of the three byte strings.
+    fn ocsp_facts(
+        &self,
+        ocsp_der: &[u8],
+        signer_cert_der: &[u8],
+        issuer_der: &[u8],
+    ) -> Result<OcspFacts, SignatureError> {
         let k = key(&[self.anchors.id(), ocsp_der, signer_cert_der, issuer_der]);
         let cached = lock(&self.ocsp).get(&k).cloned();
-        let facts = match cached {
+        match cached {
             Some(facts) => facts,
             None => {
                 let facts = crate::ocsp::facts(ocsp_der, signer_cert_der, issuer_der);
                 lock(&self.ocsp).put(k, facts.clone());
+                facts
+            }
+        }
+    }
+
+    /// [`Verifier::check_ocsp`] for the OCSP response that came with a signature,
+    /// `signature_digest` being the SHA-256 of that signature's bytes (as
+    /// [`Verifier::verify_and_digest`] returns it). The verdict is the one
+    /// `check_ocsp` gives: when the same three byte strings were checked beside the
+    /// same signature before, it is taken from there without hashing any of them (the
+    /// entry holds the bytes and is compared with them); otherwise `check_ocsp`
+    /// answers, and its verdict is kept beside the signature. A wrong digest can only
+    /// cost a miss, never another verdict.
+    pub fn check_ocsp_beside(
+        &self,
+        signature_digest: &[u8; 32],
+        ocsp_der: &[u8],
+        signer_cert_der: &[u8],
+        issuer_der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<OcspInfo, SignatureError> {
+        let issuer_at = self
+            .anchors
+            .ders()
+            .iter()
+            .position(|a| a.as_slice() == issuer_der)
+            .unwrap_or(usize::MAX);
+        let slot = (*signature_digest, issuer_at);
+        let hit = lock(&self.ocsp_beside)
+            .get(&slot)
+            .filter(|e| e.is_for(ocsp_der, signer_cert_der, issuer_der))
+            .map(|e| e.facts.clone());
+        let facts = match hit {
+            Some(facts) => facts,
+            None => {
+                let facts = self.ocsp_facts(ocsp_der, signer_cert_der, issuer_der);
+                let entry = OcspBeside {
+                    ocsp_der: ocsp_der.to_vec(),
+                    signer_cert_der: signer_cert_der.to_vec(),
+                    issuer_der: issuer_der.to_vec(),
+                    facts: facts.clone(),
+                };
+                lock(&self.ocsp_beside).put(slot, entry);
                 facts
             }
         };

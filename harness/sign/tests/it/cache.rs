@@ -248,6 +248,17 @@ proptest! {
                 prop_assert_eq!(&v.check_ocsp(der, &c.leaf_der, issuer, t2), &fresh2, "ocsp {} at {} after {}", name, t2, t1);
                 prop_assert_eq!(&v.check_ocsp(der, &c.leaf_der, issuer, t1), &fresh1, "ocsp {} at {} again", name, t1);
             }
+            // Found beside the signature it came with; and under one digest shared by
+            // every case, so that entries for other bytes meet in the same slot and
+            // must not be taken for these.
+            let (_, digest) = shared(set).verify_and_digest(xml, t1);
+            for slot in [digest, [0; 32]] {
+                for v in [&Verifier::new(anchors.clone(), 4), shared(set)] {
+                    prop_assert_eq!(&v.check_ocsp_beside(&slot, der, &c.leaf_der, issuer, t1), &fresh1, "ocsp {} beside at {}", name, t1);
+                    prop_assert_eq!(&v.check_ocsp_beside(&slot, der, &c.leaf_der, issuer, t2), &fresh2, "ocsp {} beside at {} after {}", name, t2, t1);
+                    prop_assert_eq!(&v.check_ocsp_beside(&slot, der, &c.leaf_der, issuer, t1), &fresh1, "ocsp {} beside at {} again", name, t1);
+                }
+            }
         }
     }
 }
