@@ -265,6 +265,8 @@ impl Fk {
 }
 
 mod op;
+#[cfg(test)]
+mod reference;
 mod sig;
 
 /// The first header with this name (case-insensitive).
