@@ -94,7 +94,7 @@ pub type Batch<'a> = &'a dyn Fn(&Validator, &[Input]) -> Result<Vec<FileResult>,
 
 /// Validates `paths` under every set.
 pub fn validate(
-    paths: &[String],
+    paths: &[&std::ffi::OsStr],
     sets: &[String],
     opts: ValidatorOptions,
     batch: Batch,

@@ -5,14 +5,21 @@ use crate::exit::{ExpectedError, Outcome};
 use eioa_report::validation::{terminal_safe, ValidationRun};
 use eioa_validate::input::{self, BatchOptions, InputError};
 use eioa_validate::{ValidatorOptions, DEFAULT_MAX_BYTES};
-use std::io::{IsTerminal, Write};
+use std::ffi::OsStr;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Files or directories to validate; `-` reads standard input.
-    #[arg(required = true, value_name = "PATH|-")]
+    #[arg(required_unless_present = "files_from", value_name = "PATH|-")]
     paths: Vec<String>,
+    /// Also validate the inputs listed in FILE (`-`: standard input), after the PATHs:
+    /// one per line, or NUL-separated when the list holds a NUL byte (`find -print0`,
+    /// `git ls-files -z`). For batches too large for a command line.
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -64,6 +71,32 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.max_bytes == 0 {
         return Err(ExpectedError::Usage("--max-bytes must be positive".into()).into());
     }
+    let list = match &args.files_from {
+        Some(file) => read_list(file, &args.paths)?,
+        None => Vec::new(),
+    };
+    let listed = input::list_entries(&list).map_err(|e| {
+        ExpectedError::Usage(format!(
+            "{} lists a name that is not UTF-8: {e}",
+            list_name(args.files_from.as_deref())
+        ))
+    })?;
+    if args.files_from.is_some() && listed.is_empty() && args.paths.is_empty() {
+        // A pipeline that found nothing to check must not pass as if it had.
+        return Err(ExpectedError::Usage(format!(
+            "{} lists no input",
+            list_name(args.files_from.as_deref())
+        ))
+        .into());
+    }
+    // The paths given, then the list's, each borrowed: a list of 100,000 names is one
+    // buffer, not 100,000 strings.
+    let paths: Vec<&OsStr> = args
+        .paths
+        .iter()
+        .map(OsStr::new)
+        .chain(listed.iter().copied())
+        .collect();
     if args.schema_set.len() > 1 {
         let threads = args
             .threads
@@ -84,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 },
             )
         };
-        let m = super::matrix::validate(&args.paths, &args.schema_set, opts, &batch)?;
+        let m = super::matrix::validate(&paths, &args.schema_set, opts, &batch)?;
         return super::matrix::print(&m, matches!(args.format, Format::Json), "valid", "INVALID");
     }
     let validator = common::validator(
@@ -106,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         own_fd_tables: true,
         processes: true,
     };
-    let files = input::validate_args(&validator, &args.paths, opts).map_err(io_error)?;
+    let files = input::validate_args(&validator, &paths, opts).map_err(io_error)?;
     let run = ValidationRun {
         tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
         schema_set: validator.info().clone(),
@@ -133,8 +166,40 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     // The process ends next: freeing a result and a path per input one by one (20,000
     // of each in a large batch) would only add a serial tail to a parallel run.
-    std::mem::forget((run, text, args.paths));
+    std::mem::forget((paths, listed));
+    std::mem::forget((run, text, list, args.paths));
     Ok(outcome)
+}
+
+/// The bytes of `--files-from FILE` (`-`: standard input).
+fn read_list(file: &Path, paths: &[String]) -> anyhow::Result<Vec<u8>> {
+    let mut list = Vec::new();
+    let read = if file == Path::new("-") {
+        if paths.iter().any(|p| p == "-") {
+            return Err(ExpectedError::Usage(
+                "standard input cannot be both the list (--files-from -) and an input (-)".into(),
+            )
+            .into());
+        }
+        std::io::stdin().lock().read_to_end(&mut list)
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut list))
+    };
+    read.map_err(|e| {
+        ExpectedError::Io(format!(
+            "cannot read the list {}: {e}",
+            terminal_safe(&file.display().to_string())
+        ))
+    })?;
+    Ok(list)
+}
+
+fn list_name(file: Option<&Path>) -> String {
+    match file {
+        Some(f) if f == Path::new("-") => "the list on standard input".into(),
+        Some(f) => format!("the list {}", terminal_safe(&f.display().to_string())),
+        None => "the list".into(),
+    }
 }
 
 pub(crate) fn io_error(e: InputError) -> anyhow::Error {

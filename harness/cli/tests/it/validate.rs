@@ -491,3 +491,106 @@ fn worker_processes_report_what_worker_threads_report() {
         }
     }
 }
+
+/// The paths of a JSON report, in order.
+fn reported_paths(stdout: &[u8]) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_list_of_inputs_validates_what_the_same_arguments_validate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(tmp.path().join("faq.xml"), faq_as_printed()).unwrap();
+    std::fs::write(tmp.path().join("two words.xml"), faq_as_printed()).unwrap();
+    std::fs::copy(
+        root().join("fixtures/valid/egen-foretagare.xml"),
+        sub.join("inner.xml"),
+    )
+    .unwrap();
+    let as_arguments = run(
+        tmp.path(),
+        &[
+            "validate",
+            TODAY,
+            "--format",
+            "json",
+            "faq.xml",
+            "sub",
+            "two words.xml",
+        ],
+        Stdio::null(),
+        None,
+        false,
+    );
+    assert_eq!(as_arguments.code, Some(1), "{}", as_arguments.stderr);
+    let expected = reported_paths(&as_arguments.stdout);
+    assert_eq!(expected, ["faq.xml", "sub/inner.xml", "two words.xml"]);
+    // Lines (one with a Windows line end, blank lines between), NUL-separated, on
+    // standard input, and after a path given as an argument.
+    std::fs::write(tmp.path().join("lines"), "faq.xml\r\n\nsub\ntwo words.xml").unwrap();
+    std::fs::write(tmp.path().join("nul"), "faq.xml\0sub\0two words.xml\0").unwrap();
+    std::fs::write(tmp.path().join("rest"), "sub\ntwo words.xml\n").unwrap();
+    let stdin = || Stdio::from(std::fs::File::open(tmp.path().join("nul")).unwrap());
+    for (args, input) in [
+        (vec!["--files-from", "lines"], Stdio::null()),
+        (vec!["--files-from=nul"], Stdio::null()),
+        (vec!["--files-from", "-"], stdin()),
+        (vec!["faq.xml", "--files-from", "rest"], Stdio::null()),
+    ] {
+        let mut all = vec!["validate", TODAY, "--format", "json"];
+        all.extend(&args);
+        let o = run(tmp.path(), &all, input, None, false);
+        assert_eq!(o.code, Some(1), "{args:?}: {}", o.stderr);
+        assert_eq!(reported_paths(&o.stdout), expected, "{args:?}");
+        // Findings and all: the same report, file by file.
+        let files =
+            |out: &[u8]| serde_json::from_slice::<serde_json::Value>(out).unwrap()["files"].clone();
+        assert_eq!(files(&o.stdout), files(&as_arguments.stdout), "{args:?}");
+    }
+}
+
+#[test]
+fn a_list_that_names_nothing_or_cannot_be_read_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("empty"), "\n\r\n").unwrap();
+    std::fs::write(tmp.path().join("missing"), "faq.xml\nnot-there.xml\n").unwrap();
+    std::fs::write(tmp.path().join("faq.xml"), faq_as_printed()).unwrap();
+    let cases: [(&[&str], Option<i32>, &str); 4] = [
+        // A pipeline that found no file must not pass as if it had checked them.
+        (
+            &["--files-from", "empty"],
+            Some(2),
+            "the list empty lists no input",
+        ),
+        (
+            &["--files-from", "absent"],
+            Some(3),
+            "cannot read the list absent",
+        ),
+        (
+            &["--files-from", "missing"],
+            Some(3),
+            "cannot read not-there.xml",
+        ),
+        (
+            &["--files-from", "-", "-"],
+            Some(2),
+            "standard input cannot be both",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let mut all = vec!["validate", TODAY];
+        all.extend(args);
+        let o = run(tmp.path(), &all, Stdio::null(), None, false);
+        assert_eq!(o.code, code, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(message), "{args:?}: {}", o.stderr);
+    }
+}
