@@ -81,6 +81,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             list_name(args.files_from.as_deref())
         ))
     })?;
+    if args.files_from.as_deref() == Some(Path::new("-")) && listed.iter().any(|e| *e == "-") {
+        return Err(ExpectedError::Usage(
+            "standard input cannot be both the list (--files-from -) and an input in it (-)".into(),
+        )
+        .into());
+    }
     if args.files_from.is_some() && listed.is_empty() && args.paths.is_empty() {
         // A pipeline that found nothing to check must not pass as if it had.
         return Err(ExpectedError::Usage(format!(

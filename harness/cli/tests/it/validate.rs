@@ -563,7 +563,8 @@ fn a_list_that_names_nothing_or_cannot_be_read_is_an_error() {
     std::fs::write(tmp.path().join("empty"), "\n\r\n").unwrap();
     std::fs::write(tmp.path().join("missing"), "faq.xml\nnot-there.xml\n").unwrap();
     std::fs::write(tmp.path().join("faq.xml"), faq_as_printed()).unwrap();
-    let cases: [(&[&str], Option<i32>, &str); 4] = [
+    std::fs::write(tmp.path().join("dash"), "faq.xml\n-\n").unwrap();
+    let cases: [(&[&str], Option<i32>, &str); 5] = [
         // A pipeline that found no file must not pass as if it had checked them.
         (
             &["--files-from", "empty"],
@@ -585,11 +586,17 @@ fn a_list_that_names_nothing_or_cannot_be_read_is_an_error() {
             Some(2),
             "standard input cannot be both",
         ),
+        (
+            &["--files-from", "-"],
+            Some(2),
+            "standard input cannot be both",
+        ),
     ];
     for (args, code, message) in cases {
         let mut all = vec!["validate", TODAY];
         all.extend(args);
-        let o = run(tmp.path(), &all, Stdio::null(), None, false);
+        let stdin = Stdio::from(std::fs::File::open(tmp.path().join("dash")).unwrap());
+        let o = run(tmp.path(), &all, stdin, None, false);
         assert_eq!(o.code, code, "{args:?}: {}", o.stderr);
         assert!(o.stderr.contains(message), "{args:?}: {}", o.stderr);
     }
