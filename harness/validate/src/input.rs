@@ -651,18 +651,10 @@ fn in_parallel(
         }
         done
     };
-    // Filled in once the workers are done, not before: a forked child would otherwise
-    // inherit the slots' pages, and the parent copy each one it writes to (20,000
-    // inputs are 400 pages), all on the serial part of the run.
-    let mut slots: Vec<Option<Result<FileResult, InputError>>> = Vec::new();
-    let mut place = |done: Done| {
-        if slots.is_empty() {
-            slots.resize_with(n, || None);
-        }
-        for (i, r) in done {
-            slots[i] = Some(r);
-        }
-    };
+    // Each worker's results come in increasing index order (its claims do); they are
+    // merged, not first spread over a slot per input: 20,000 results would take three
+    // copies, and the pages for each, on the serial tail of the run.
+    let mut lists: Vec<Done> = Vec::with_capacity(threads);
     #[cfg(target_os = "linux")]
     if shared.is_some() {
         // Forked before this process works itself, so each child starts from the same
@@ -677,20 +669,20 @@ fn in_parallel(
             }
         }
         if !children.is_empty() {
-            place(work());
+            lists.push(work());
             for child in children {
-                let done = child.join();
+                let done = child.join(n);
                 assert!(
                     done.iter().all(|(i, _)| *i < n),
                     "a validation worker process sent an input it was not given"
                 );
-                place(done);
+                lists.push(done);
             }
-            return collect_in_order(slots);
+            return merge_in_order(lists, n);
         }
     }
     if threads == 1 {
-        place(work());
+        lists.push(work());
     } else {
         // The calling thread is a worker too: it has the validator's compiled schema
         // already, so one compilation fewer before the batch gets going. With their own
@@ -722,32 +714,61 @@ fn in_parallel(
             for _ in 0..workers.len() {
                 let _ = started.recv();
             }
-            place(work());
+            lists.push(work());
             for w in workers {
                 match w.join() {
-                    Ok(done) => place(done),
+                    Ok(done) => lists.push(done),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
         });
     }
-    collect_in_order(slots)
+    merge_in_order(lists, n)
 }
 
-/// The results in input order, or the first failure (in order).
-fn collect_in_order(
-    slots: Vec<Option<Result<FileResult, InputError>>>,
-) -> Result<Vec<FileResult>, InputError> {
-    let mut files = Vec::with_capacity(slots.len());
-    for slot in slots {
-        match slot {
-            Some(Ok(f)) => files.push(f),
-            Some(Err(e)) => return Err(e),
-            // Inputs after a failure are left unset, and the failure comes first: an
-            // unset input before any failure is a result lost on the way.
-            None => panic!("the batch lost the result of input {}", files.len()),
+/// The results of inputs `0..n` in order, from the workers' lists (each in increasing
+/// index order), or the first failure (in order). Inputs after a failure may be
+/// missing, and the failure comes first; an input missing before any failure is a
+/// result lost on the way, and a list out of order is a worker that did not do what
+/// it was given: both panic.
+fn merge_in_order(lists: Vec<Done>, n: usize) -> Result<Vec<FileResult>, InputError> {
+    use std::cmp::Reverse;
+    let mut lists: Vec<_> = lists
+        .into_iter()
+        .map(|l| l.into_iter().peekable())
+        .collect();
+    // The next index of each list, smallest first.
+    let mut heads: std::collections::BinaryHeap<Reverse<(usize, usize)>> = lists
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(list, l)| Some(Reverse((l.peek()?.0, list))))
+        .collect();
+    let mut files = Vec::with_capacity(n);
+    while files.len() < n {
+        let Some(Reverse((i, list))) = heads.pop() else {
+            break;
+        };
+        assert_eq!(
+            i,
+            files.len(),
+            "the batch lost the result of input {}",
+            files.len()
+        );
+        let (_, result) = lists[list].next().expect("a list's head was peeked");
+        match result {
+            Ok(f) => files.push(f),
+            Err(e) => return Err(e),
+        }
+        if let Some((next, _)) = lists[list].peek() {
+            heads.push(Reverse((*next, list)));
         }
     }
+    assert_eq!(
+        files.len(),
+        n,
+        "the batch lost the result of input {}",
+        files.len()
+    );
     Ok(files)
 }
 
@@ -891,6 +912,52 @@ mod tests {
                     "an input before the failure at {fail_at} did not run ({threads} threads)"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn merging_the_workers_lists_keeps_order_and_refuses_a_lost_result() {
+        let ok = |i: usize| (i, result(i));
+        let failed = |i: usize| {
+            (
+                i,
+                Err(InputError::Read {
+                    path: i.to_string(),
+                    source: std::io::Error::other("no"),
+                }),
+            )
+        };
+        let paths =
+            |files: Vec<FileResult>| -> Vec<String> { files.into_iter().map(|f| f.path).collect() };
+        // Runs from each list, interleaved.
+        let merged = merge_in_order(
+            vec![
+                vec![ok(0), ok(1), ok(4), ok(5), ok(6)],
+                vec![ok(2), ok(3), ok(7)],
+                vec![],
+            ],
+            8,
+        );
+        assert_eq!(
+            paths(merged.unwrap()),
+            ["0", "1", "2", "3", "4", "5", "6", "7"]
+        );
+        assert!(merge_in_order(vec![vec![]], 0).unwrap().is_empty());
+        // The first failure in input order, whatever comes after it or is missing there.
+        let first = merge_in_order(vec![vec![ok(0), failed(3)], vec![ok(1), failed(2)]], 9);
+        assert_eq!(first.err().unwrap().path(), "2");
+        // A result missing before any failure, one sent twice, a list out of order, or
+        // one short of the count: each is a batch that lost track, never a short report.
+        let lost: [(Vec<Done>, usize); 4] = [
+            (vec![vec![ok(0), ok(2)], vec![ok(3)]], 4),
+            (vec![vec![ok(0), ok(1)], vec![ok(1), ok(2)]], 3),
+            (vec![vec![ok(1), ok(0)]], 2),
+            (vec![vec![ok(0), ok(1)]], 3),
+        ];
+        for (lists, n) in lost {
+            let caught =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge_in_order(lists, n)));
+            assert!(caught.is_err(), "{n} inputs");
         }
     }
 
