@@ -6,7 +6,7 @@
 
 use crate::xml::{parse_untrusted, DIAG_DOCTYPE};
 use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
-use libxml::tree::Node;
+use libxml::tree::{Document, Node};
 
 /// Why a document could not be canonicalised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,9 +58,7 @@ pub fn canonicalize_many(xml: &[u8], selects: &[Select<'_>]) -> Result<Vec<Vec<u
     let mut out = Vec::with_capacity(selects.len());
     for select in selects {
         let text = match *select {
-            Select::Document => doc
-                .canonicalize(options(), None)
-                .map_err(|()| C14nError::Failed)?,
+            Select::Document => document_form(&doc)?,
             Select::Id(id) => {
                 let root = doc.get_root_element().ok_or(C14nError::Failed)?;
                 let mut node = find(&root, &|n| {
@@ -69,6 +67,7 @@ pub fn canonicalize_many(xml: &[u8], selects: &[Select<'_>]) -> Result<Vec<Vec<u
                 .ok_or_else(|| C14nError::NotFound(format!("with Id=\"{id}\"")))?;
                 node.canonicalize(options())
                     .map_err(|()| C14nError::Failed)?
+                    .into_bytes()
             }
             Select::Element { ns, local } => {
                 let root = doc.get_root_element().ok_or(C14nError::Failed)?;
@@ -79,11 +78,20 @@ pub fn canonicalize_many(xml: &[u8], selects: &[Select<'_>]) -> Result<Vec<Vec<u
                 .ok_or_else(|| C14nError::NotFound(format!("{{{ns}}}{local}")))?;
                 node.canonicalize(options())
                     .map_err(|()| C14nError::Failed)?
+                    .into_bytes()
             }
         };
-        out.push(text.into_bytes());
+        out.push(text);
     }
     Ok(out)
+}
+
+/// The whole document's canonical form: what [`canonicalize`] gives for
+/// [`Select::Document`] once the bytes are parsed.
+pub(crate) fn document_form(doc: &Document) -> Result<Vec<u8>, C14nError> {
+    doc.canonicalize(options(), None)
+        .map(String::into_bytes)
+        .map_err(|()| C14nError::Failed)
 }
 
 fn find(node: &Node, pred: &dyn Fn(&Node) -> bool) -> Option<Node> {

@@ -11,12 +11,19 @@
 //! the text is the one [`crate::decode`] produced and the DOCTYPE scan accepted; the
 //! parser gets `XML_PARSE_NONET` and `XML_PARSE_IGNORE_ENC`, never loads a DTD, and
 //! every entity load goes through the process-wide loader in [`crate::xml`].
+//!
+//! [`validate_keeping_doc`] is the same pass with libxml2's own tree builder (its
+//! default SAX2 handlers, which `xmlCtxtReadMemory` uses) behind the callbacks and
+//! the parser options of [`crate::xml::parse_with_diagnostics`]: a clean document
+//! comes back with the libxml2 document that parse would have built, for work that
+//! needs one (the canonical form a signature binds), without parsing it again.
 #![allow(unsafe_code)]
 
 use crate::tree::{Kind, Tree, TreeBuilder};
 use crate::xml::{install_entity_loader, memory_input};
 use libxml::bindings as b;
 use libxml::schemas::SchemaValidationContext;
+use libxml::tree::Document;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::rc::Rc;
@@ -31,6 +38,13 @@ const OPTIONS: c_int = (b::xmlParserOption_XML_PARSE_NONET
     | b::xmlParserOption_XML_PARSE_NOERROR
     | b::xmlParserOption_XML_PARSE_NOWARNING
     | b::xmlParserOption_XML_PARSE_IGNORE_ENC) as c_int;
+
+/// Options of a pass that keeps its document: those above plus the two of
+/// [`crate::xml::safe_options`] that shape the tree (`XML_PARSE_NSCLEAN`, which the
+/// libxml crate's `no_implied` sets for XML, and `XML_PARSE_COMPACT`), so that the
+/// document is the one [`crate::xml::parse_with_diagnostics`] builds from the text.
+const OPTIONS_KEEPING_DOC: c_int = OPTIONS
+    | (b::xmlParserOption_XML_PARSE_NSCLEAN | b::xmlParserOption_XML_PARSE_COMPACT) as c_int;
 
 /// Names a reused parser context may collect in its dictionary before it is replaced,
 /// so that a long run over documents with ever new names keeps bounded memory.
@@ -48,6 +62,9 @@ struct Pass<'p, 's> {
     /// The parser, to learn where in the text a run of character data stands.
     ctxt: b::xmlParserCtxtPtr,
     names: &'p mut Vec<(*const b::xmlChar, Rc<str>, Kind)>,
+    /// libxml2's tree builder, called after the pass's own work on each event when
+    /// the pass keeps its document.
+    builder: Option<&'p b::xmlSAXHandler>,
 }
 
 /// One parser context per thread, reused from document to document (creating one
@@ -57,6 +74,11 @@ struct Parser {
     /// The SAX handler libxml2 allocated with the context; put back before freeing.
     own_sax: *mut b::xmlSAXHandler,
     sax: Box<b::xmlSAXHandler>,
+    /// The handler of a pass that keeps its document: libxml2's default SAX2
+    /// handlers, with the events the pass reads routed through it first.
+    sax_doc: Box<b::xmlSAXHandler>,
+    /// libxml2's default SAX2 handlers as `xmlSAXVersion` set them.
+    builder: Box<b::xmlSAXHandler>,
     /// Element names by the address of libxml2's copy in the context's dictionary
     /// (which lives as long as the context), each shared by every element of the name.
     names: Vec<(*const b::xmlChar, Rc<str>, Kind)>,
@@ -84,10 +106,26 @@ impl Parser {
         // Second net behind the DOCTYPE scan: a DTD ends the pass's trust.
         sax.internalSubset = Some(subset);
         sax.externalSubset = Some(subset);
+        // SAFETY: as above; xmlSAXVersion fills in every default SAX2 callback.
+        let mut builder: Box<b::xmlSAXHandler> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `builder` is a valid, writable handler.
+        if unsafe { b::xmlSAXVersion(&mut *builder, 2) } != 0 {
+            return None;
+        }
+        let mut sax_doc = builder.clone();
+        sax_doc.startElementNs = Some(doc_start_element);
+        sax_doc.endElementNs = Some(doc_end_element);
+        sax_doc.characters = Some(doc_characters);
+        sax_doc.ignorableWhitespace = Some(doc_ignorable_whitespace);
+        sax_doc.cdataBlock = Some(doc_cdata_block);
+        sax_doc.internalSubset = Some(doc_internal_subset);
+        sax_doc.externalSubset = Some(doc_external_subset);
         Some(Parser {
             ctxt,
             own_sax,
             sax,
+            sax_doc,
+            builder,
             names: Vec::new(),
         })
     }
@@ -117,6 +155,27 @@ pub(crate) fn validate<'s>(
     text: &'s str,
     with_tree: bool,
 ) -> Option<Tree<'s>> {
+    run(schema, text, with_tree, false).map(|(tree, _)| tree)
+}
+
+/// [`validate`], also building the libxml2 document of the text as
+/// [`crate::xml::parse_with_diagnostics`] would (see the module documentation);
+/// `Some` under the same conditions, with that document.
+pub(crate) fn validate_keeping_doc<'s>(
+    schema: &mut SchemaValidationContext,
+    text: &'s str,
+    with_tree: bool,
+) -> Option<(Tree<'s>, Document)> {
+    let (tree, doc) = run(schema, text, with_tree, true)?;
+    Some((tree, doc?))
+}
+
+fn run<'s>(
+    schema: &mut SchemaValidationContext,
+    text: &'s str,
+    with_tree: bool,
+    keep_doc: bool,
+) -> Option<(Tree<'s>, Option<Document>)> {
     PARSER.with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.is_none() {
@@ -128,54 +187,90 @@ pub(crate) fn validate<'s>(
             with_tree,
             ctxt: parser.ctxt,
             names: &mut parser.names,
+            builder: keep_doc.then_some(&*parser.builder),
         };
         let vctxt = schema.as_ptr();
+        let mut kept: Option<Document> = None;
         // SAFETY: `ctxt`, `vctxt` and `pass` outlive the parse; the plug is undone
         // before either pointer handed to libxml2 goes out of scope, and the context is
         // left pointing at its own handler data only through `Parser`.
+        // A pass that keeps its document hands libxml2's tree builder the parser
+        // context as its user data, as a plain parse does, and finds the pass through
+        // the context's `_private`.
+        let pass_ptr: *mut Pass = &mut pass;
         let (clean, dict_names) = unsafe {
             let ctxt = parser.ctxt;
-            (*ctxt).sax = &mut *parser.sax;
-            (*ctxt).userData = (&mut pass as *mut Pass).cast();
+            let (sax, user, private, options): (_, *mut c_void, *mut c_void, _) = if keep_doc {
+                (
+                    &mut *parser.sax_doc,
+                    ctxt.cast(),
+                    pass_ptr.cast(),
+                    OPTIONS_KEEPING_DOC,
+                )
+            } else {
+                (
+                    &mut *parser.sax,
+                    pass_ptr.cast(),
+                    std::ptr::null_mut(),
+                    OPTIONS,
+                )
+            };
+            (*ctxt).sax = sax;
+            (*ctxt).userData = user;
             let plug = b::xmlSchemaSAXPlug(vctxt, &mut (*ctxt).sax, &mut (*ctxt).userData);
             let clean = if plug.is_null() {
                 false
             } else {
                 let quiet = QuietErrors::install();
-                let parsed = read_memory(ctxt, text);
+                let parsed = read_memory(ctxt, text, private, options);
                 drop(quiet);
                 let built_doc = parsed.is_some_and(|doc| !doc.is_null());
-                if let Some(doc) = parsed.filter(|doc| !doc.is_null()) {
-                    b::xmlFreeDoc(doc);
-                }
                 let valid = b::xmlSchemaIsValid(vctxt) == 1;
                 b::xmlSchemaSAXUnplug(plug);
-                parsed.is_some() && (*ctxt).wellFormed != 0 && valid && !built_doc
+                let clean = parsed.is_some() && (*ctxt).wellFormed != 0 && valid;
+                // Only a pass that keeps its document may have built one.
+                let clean = clean && built_doc == keep_doc;
+                if let Some(doc) = parsed.filter(|doc| !doc.is_null()) {
+                    if clean {
+                        kept = Some(Document::new_ptr(doc));
+                    } else {
+                        b::xmlFreeDoc(doc);
+                    }
+                }
+                clean
             };
             (*ctxt).sax = parser.own_sax;
             (*ctxt).userData = ctxt.cast();
+            (*ctxt)._private = std::ptr::null_mut();
             (clean, b::xmlDictSize((*ctxt).dict))
         };
         // Errors of a pass that is not used are not reported; the tree path reports
         // the document's own.
         let errors = schema.drain_errors();
         let tree = (clean && errors.is_empty() && !pass.tree.unsure).then(|| pass.tree.finish());
+        let kept = kept.filter(|_| tree.is_some());
         if dict_names > MAX_DICT_NAMES {
-            // The shared names are the tree's own (counted), so they outlive the parser.
+            // The shared names are the tree's own (counted), so they outlive the parser;
+            // a kept document holds its own reference to the dictionary.
             *slot = None;
         }
-        tree
+        tree.map(|t| (t, kept))
     })
 }
 
-/// `xmlCtxtReadMemory(ctxt, text, len, NULL, NULL, OPTIONS)`, step by step, over an
+/// `xmlCtxtReadMemory(ctxt, text, len, NULL, NULL, options)`, step by step, over an
 /// input without the no-op reader ([`crate::xml::memory_input`]). Returns the document
 /// libxml2 built (NULL when a SAX handler builds none), or `None` when no input could
-/// be made and nothing was parsed.
+/// be made and nothing was parsed. `private` is the context's `_private` for the parse.
 ///
 /// # Safety
 /// `ctxt` is a live parser context.
-unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: &str) -> Option<b::xmlDocPtr> {
+unsafe fn read_memory(
+    ctxt: b::xmlParserCtxtPtr,
+    text: &str,
+    private: *mut c_void,
+    options: c_int,
+) -> Option<b::xmlDocPtr> {
     // SAFETY: the calls and their order are xmlCtxtReadMemory's and xmlDoRead's (2.9):
     // reset, an input over a copy of the text pushed on the context, the options, then
     // the parse; the input is the context's to free from the moment it is pushed. The
@@ -189,7 +284,8 @@ unsafe fn read_memory(ctxt: b::xmlParserCtxtPtr, text: &str) -> Option<b::xmlDoc
             return None;
         }
         b::inputPush(ctxt, stream);
-        b::xmlCtxtUseOptions(ctxt, OPTIONS);
+        b::xmlCtxtUseOptions(ctxt, options);
+        (*ctxt)._private = private;
         b::xmlParseDocument(ctxt);
         let doc = (*ctxt).myDoc;
         (*ctxt).myDoc = std::ptr::null_mut();
@@ -418,4 +514,166 @@ unsafe extern "C" fn subset(
 ) {
     // SAFETY: libxml2 passes our user data.
     unsafe { pass(ctx) }.tree.unsure = true;
+}
+
+// The callbacks of a pass that keeps its document: libxml2 hands them the parser
+// context (libxml2's tree builder needs it); the pass is the context's `_private`.
+// Each does the pass's own work first, then the tree builder's.
+
+/// The pass of a parse that keeps its document.
+///
+/// # Safety
+/// `ctx` is the live parser context of a pass run by [`validate_keeping_doc`].
+unsafe fn doc_pass(ctx: *mut c_void) -> *mut c_void {
+    // SAFETY: see the function's contract.
+    unsafe { (*ctx.cast::<b::xmlParserCtxt>())._private }
+}
+
+/// libxml2's tree builder of the pass behind `p`.
+///
+/// # Safety
+/// `p` is NULL or the pass [`doc_pass`] found.
+unsafe fn builder<'a>(p: *mut c_void) -> Option<&'a b::xmlSAXHandler> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: see the function's contract.
+    unsafe { pass(p) }.builder
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn doc_start_element(
+    ctx: *mut c_void,
+    localname: *const b::xmlChar,
+    prefix: *const b::xmlChar,
+    uri: *const b::xmlChar,
+    nb_namespaces: c_int,
+    namespaces: *mut *const b::xmlChar,
+    nb_attributes: c_int,
+    nb_defaulted: c_int,
+    attributes: *mut *const b::xmlChar,
+) {
+    // SAFETY: libxml2 passes the context and its own live arguments, handed on as is.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            start_element(
+                p,
+                localname,
+                prefix,
+                uri,
+                nb_namespaces,
+                namespaces,
+                nb_attributes,
+                nb_defaulted,
+                attributes,
+            );
+        }
+        if let Some(f) = builder(p).and_then(|h| h.startElementNs) {
+            f(
+                ctx,
+                localname,
+                prefix,
+                uri,
+                nb_namespaces,
+                namespaces,
+                nb_attributes,
+                nb_defaulted,
+                attributes,
+            );
+        }
+    }
+}
+
+unsafe extern "C" fn doc_end_element(
+    ctx: *mut c_void,
+    localname: *const b::xmlChar,
+    prefix: *const b::xmlChar,
+    uri: *const b::xmlChar,
+) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            end_element(p, localname, prefix, uri);
+        }
+        if let Some(f) = builder(p).and_then(|h| h.endElementNs) {
+            f(ctx, localname, prefix, uri);
+        }
+    }
+}
+
+unsafe extern "C" fn doc_characters(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            characters(p, ch, len);
+        }
+        if let Some(f) = builder(p).and_then(|h| h.characters) {
+            f(ctx, ch, len);
+        }
+    }
+}
+
+unsafe extern "C" fn doc_ignorable_whitespace(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            characters(p, ch, len);
+        }
+        if let Some(f) = builder(p).and_then(|h| h.ignorableWhitespace) {
+            f(ctx, ch, len);
+        }
+    }
+}
+
+unsafe extern "C" fn doc_cdata_block(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            characters(p, ch, len);
+        }
+        if let Some(f) = builder(p).and_then(|h| h.cdataBlock) {
+            f(ctx, ch, len);
+        }
+    }
+}
+
+unsafe extern "C" fn doc_internal_subset(
+    ctx: *mut c_void,
+    name: *const b::xmlChar,
+    external_id: *const b::xmlChar,
+    system_id: *const b::xmlChar,
+) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            subset(p, name, external_id, system_id);
+        }
+        if let Some(f) = builder(p).and_then(|h| h.internalSubset) {
+            f(ctx, name, external_id, system_id);
+        }
+    }
+}
+
+unsafe extern "C" fn doc_external_subset(
+    ctx: *mut c_void,
+    name: *const b::xmlChar,
+    external_id: *const b::xmlChar,
+    system_id: *const b::xmlChar,
+) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe {
+        let p = doc_pass(ctx);
+        if !p.is_null() {
+            subset(p, name, external_id, system_id);
+        }
+        if let Some(f) = builder(p).and_then(|h| h.externalSubset) {
+            f(ctx, name, external_id, system_id);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The validation pipeline: bytes -> prechecks -> libxml2 parse -> XSD -> rules.
 
+use crate::c14n;
 use crate::decode::{decode, DecodeError, NotUtf8};
 use crate::finding::{Finding, Report, Severity};
 use crate::rules;
@@ -164,11 +165,40 @@ impl Validator {
         self.run(bytes, Role::Envelope, false)
     }
 
-    fn run(&self, bytes: &[u8], role: Role, with_rules: bool) -> Report {
-        self.run_on(bytes, role, with_rules, Path::Streaming)
+    /// [`Validator::validate`], and the payload's canonical form (inclusive C14N 1.0
+    /// without comments: the bytes [`crate::c14n::canonicalize`] gives for
+    /// [`crate::c14n::Select::Document`]) when the one pass found it clean: that pass
+    /// then builds the libxml2 document the canonical form is taken from, so the
+    /// payload is parsed once for both. `None` when the document was reported from a
+    /// parsed document instead (it has findings other than the prechecks' warnings); a
+    /// caller that still needs the form asks `canonicalize`. The report is the one
+    /// `validate` gives.
+    pub fn validate_canonical(&self, bytes: &[u8]) -> (Report, Option<Vec<u8>>) {
+        let mut canonical = None;
+        let report = self.run_on(
+            bytes,
+            Role::Payload,
+            true,
+            Path::Streaming,
+            Some(&mut canonical),
+        );
+        (report, canonical)
     }
 
-    fn run_on(&self, bytes: &[u8], role: Role, with_rules: bool, path: Path) -> Report {
+    fn run(&self, bytes: &[u8], role: Role, with_rules: bool) -> Report {
+        self.run_on(bytes, role, with_rules, Path::Streaming, None)
+    }
+
+    /// With `canonical`, a document the one pass finds clean is canonicalised from the
+    /// document that pass built (see [`Validator::validate_canonical`]).
+    fn run_on(
+        &self,
+        bytes: &[u8],
+        role: Role,
+        with_rules: bool,
+        path: Path,
+        canonical: Option<&mut Option<Vec<u8>>>,
+    ) -> Report {
         let mut findings = Vec::new();
         let Some(text) = precheck(bytes, self.opts.max_bytes, &mut findings) else {
             return Report { findings };
@@ -192,11 +222,20 @@ impl Validator {
         // about QName values (`<faultcode>soap:Client</faultcode>`: the tree path
         // reports no namespace in scope, the streaming one and xmllint accept it), and
         // a document's findings must not depend on the path.
-        if path == Path::Streaming
-            && role == Role::Payload
-            && self.clean_in_one_pass(&text, role, with_rules)
-        {
-            return finish(findings);
+        if path == Path::Streaming && role == Role::Payload {
+            let clean = match canonical {
+                None => self.clean_in_one_pass(&text, role, with_rules),
+                Some(out) => match self.clean_in_one_pass_keeping_doc(&text, role, with_rules) {
+                    Some(doc) => {
+                        *out = c14n::document_form(&doc).ok();
+                        true
+                    }
+                    None => false,
+                },
+            };
+            if clean {
+                return finish(findings);
+            }
         }
         let doc = match parse_with_diagnostics(&text) {
             Ok((doc, _)) => doc,
@@ -264,6 +303,23 @@ impl Validator {
             return false;
         };
         !with_rules || rules::check(&tree, self.today()).is_empty()
+    }
+
+    /// [`Validator::clean_in_one_pass`], keeping the libxml2 document the pass built
+    /// ([`stream::validate_keeping_doc`]) when it is clean.
+    fn clean_in_one_pass_keeping_doc(
+        &self,
+        text: &str,
+        role: Role,
+        with_rules: bool,
+    ) -> Option<Document> {
+        let kept = self.with_context(role, |ctx| {
+            stream::validate_keeping_doc(ctx, text, with_rules)
+        });
+        let Ok(Some((tree, doc))) = kept else {
+            return None;
+        };
+        (!with_rules || rules::check(&tree, self.today()).is_empty()).then_some(doc)
     }
 
     fn today(&self) -> time::Date {
@@ -793,13 +849,105 @@ mod tests {
         })
     }
 
-    /// The report with the streaming pass and without it, as payload and as envelope.
-    fn assert_same_on_both_paths(bytes: &[u8], what: &str) {
+    /// The report with the streaming pass and without it, as payload and as envelope;
+    /// and the pass that keeps its document gives the same report and, when it gives
+    /// a canonical form, the one `c14n::canonicalize` gives. Whether it gave one.
+    fn assert_same_on_both_paths(bytes: &[u8], what: &str) -> bool {
         let v = validator();
         for (role, rules) in [(Role::Payload, true), (Role::Envelope, false)] {
-            let streamed = v.run_on(bytes, role, rules, Path::Streaming);
-            let tree = v.run_on(bytes, role, rules, Path::TreeOnly);
+            let streamed = v.run_on(bytes, role, rules, Path::Streaming, None);
+            let tree = v.run_on(bytes, role, rules, Path::TreeOnly, None);
             assert_eq!(streamed, tree, "{what} as {role:?}");
+        }
+        let (report, canonical) = v.validate_canonical(bytes);
+        assert_eq!(
+            report,
+            v.validate(bytes),
+            "{what}: validate_canonical's report"
+        );
+        let Some(canonical) = canonical else {
+            return false;
+        };
+        let parsed_again = c14n::canonicalize(bytes, c14n::Select::Document);
+        assert_eq!(
+            Ok(String::from_utf8_lossy(&canonical).into_owned()),
+            parsed_again.map(|c| String::from_utf8_lossy(&c).into_owned()),
+            "{what}: canonical form from the one pass"
+        );
+        true
+    }
+
+    /// Valid fixtures changed in the ways a canonical form must see through: the XML
+    /// declaration, comments and processing instructions inside and outside the
+    /// root, CDATA, character and entity references, a redundant namespace
+    /// declaration (libxml2 drops it under XML_PARSE_NSCLEAN), an unused prefix,
+    /// CRLF line ends, tabs, a BOM. Each is clean, so the canonical form comes from
+    /// the one pass, and it is the one a second parse gives.
+    #[test]
+    fn the_one_pass_canonical_form_is_the_parsed_documents() {
+        let ns = "http://schema.forsakringskassan.se/integration/isassistansersattning/ioa/anmalanfranarbetsgivare/1";
+        type Change = Box<dyn Fn(&str) -> String>;
+        let variants: Vec<(&str, Change)> = vec![
+            ("as is", Box::new(|t: &str| t.to_string())),
+            (
+                "no declaration",
+                Box::new(|t: &str| t.split_once("?>").map_or(t, |(_, rest)| rest).to_string()),
+            ),
+            (
+                "comments and PIs",
+                Box::new(|t: &str| {
+                    let (decl, rest) = t.split_once("?>").unwrap_or(("", t));
+                    let rest = rest.replacen("<id>", "<!-- c --><?pi in?><id>", 1);
+                    format!("{decl}?>\n<!-- before -->\n<?app x?>{rest}<!-- after -->\n<?app y?>\n")
+                }),
+            ),
+            (
+                "CDATA and references",
+                Box::new(|t: &str| {
+                    t.replacen("<fornamn>", "<fornamn><![CDATA[]]>", 1)
+                        .replacen("Testsson<", "Test&#x73;son<", 1)
+                        .replacen("<efternamn>", "<efternamn>&#84;", 1)
+                        .replacen("<efternamn>&#84;T", "<efternamn>&#84;", 1)
+                }),
+            ),
+            (
+                "redundant namespace declaration",
+                Box::new(move |t: &str| {
+                    t.replacen("<assistent>", &format!("<assistent xmlns=\"{ns}\">"), 1)
+                }),
+            ),
+            (
+                "unused prefix",
+                Box::new(|t: &str| {
+                    t.replacen(
+                        "<AnmalanFranArbetsgivare ",
+                        "<AnmalanFranArbetsgivare xmlns:u=\"urn:unused\" ",
+                        1,
+                    )
+                }),
+            ),
+            (
+                "CRLF and tabs",
+                Box::new(|t: &str| t.replace('\n', "\r\n\t")),
+            ),
+            ("BOM", Box::new(|t: &str| format!("\u{feff}{t}"))),
+        ];
+        let valid: Vec<_> = fixture_files()
+            .into_iter()
+            .filter(|p| p.components().any(|c| c.as_os_str() == "valid"))
+            .collect();
+        assert!(valid.len() >= 8);
+        for f in &valid {
+            let text = std::fs::read_to_string(f).unwrap();
+            for (what, change) in &variants {
+                let changed = change(&text);
+                let name = format!("{} {what}", f.display());
+                assert!(
+                    assert_same_on_both_paths(changed.as_bytes(), &name),
+                    "{name}: no canonical form from the one pass: {:?}",
+                    validator().validate(changed.as_bytes()).findings
+                );
+            }
         }
     }
 
@@ -819,14 +967,18 @@ mod tests {
     fn the_streaming_pass_never_changes_a_fixtures_findings() {
         let files = fixture_files();
         assert!(files.len() > 50, "{} fixtures", files.len());
-        let mut clean = 0;
+        let (mut clean, mut canonical) = (0, 0);
         for f in &files {
             let bytes = std::fs::read(f).unwrap();
-            assert_same_on_both_paths(&bytes, &f.display().to_string());
+            canonical += usize::from(assert_same_on_both_paths(&bytes, &f.display().to_string()));
             clean += usize::from(validator().validate(&bytes).findings.is_empty());
         }
         // The pass decides for the clean ones; they must be there to be compared.
         assert!(clean >= 8, "only {clean} clean fixtures");
+        assert!(
+            canonical >= clean,
+            "{canonical} canonical forms, {clean} clean fixtures"
+        );
     }
 
     /// The streaming pass does decide the clean documents (otherwise every document
