@@ -75,8 +75,8 @@ pub(crate) fn operation(fk: &Fk, body: &[u8]) -> (HttpResponse, Verdict) {
 fn checks(fk: &Fk, body: &[u8]) -> Result<(String, Vec<Warning>), Refusal> {
     envelope(fk, body)?;
     let request = Request::parse(body).map_err(soap_error)?;
-    let notification = payload(fk, &request.payload)?;
-    let keys = sig::check_all(fk, &request, &notification)?;
+    let (notification, canonical) = payload(fk, &request.payload)?;
+    let keys = sig::check_all(fk, &request, &notification, canonical.as_deref())?;
     // The check inside check_all gives the early, precise answer; this one is atomic.
     fk.seen.claim(&keys, &notification.id).map_err(|(i, prev)| {
         Refusal::new(
@@ -181,9 +181,12 @@ fn soap_error(e: SoapError) -> Refusal {
     }
 }
 
-/// The payload against the payload schema and rules; returns the notification.
-fn payload(fk: &Fk, bytes: &[u8]) -> Result<Notification, Refusal> {
-    let report = fk.config.validator.validate(bytes);
+/// The payload against the payload schema and rules; returns the notification and,
+/// when the validator found the payload clean in its one pass, the payload's canonical
+/// form from that pass (what the signature binding hashes; without it, the binding
+/// check canonicalises the payload itself).
+fn payload(fk: &Fk, bytes: &[u8]) -> Result<(Notification, Option<Vec<u8>>), Refusal> {
+    let (report, canonical) = fk.config.validator.validate_canonical(bytes);
     let errors: Vec<&Finding> = report
         .findings
         .iter()
@@ -209,8 +212,9 @@ fn payload(fk: &Fk, bytes: &[u8]) -> Result<Notification, Refusal> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Refusal::new(&rules::X002_PAYLOAD_XML, "the payload is not UTF-8"))?;
-    Notification::from_xml(text)
-        .map_err(|e| Refusal::new(&rules::X003_PAYLOAD_SCHEMA, e.to_string()))
+    let notification = Notification::from_xml(text)
+        .map_err(|e| Refusal::new(&rules::X003_PAYLOAD_SCHEMA, e.to_string()))?;
+    Ok((notification, canonical))
 }
 
 /// `PATH: message [EIOA-…] (and N more errors)`.

@@ -60,10 +60,12 @@ impl SeenSignatures {
 }
 
 /// Checks every `underskrift`; returns the keys to remember once the request is accepted.
+/// `canonical` is the payload's canonical form when the payload check has it.
 pub(crate) fn check_all(
     fk: &Fk,
     request: &Request,
     notification: &Notification,
+    canonical: Option<&[u8]>,
 ) -> Result<Vec<[u8; 32]>, Refusal> {
     // One clock reading per request: every time check of every signature uses it.
     let now = fk.now();
@@ -74,7 +76,11 @@ pub(crate) fn check_all(
             i + 1,
             u.signaturtyp.as_str()
         );
-        let key = check_one(fk, u, &request.payload, notification, now).map_err(|r| Refusal {
+        let payload = Payload {
+            bytes: &request.payload,
+            canonical,
+        };
+        let key = check_one(fk, u, payload, notification, now).map_err(|r| Refusal {
             message: format!("{at}: {}", r.message),
             ..r
         })?;
@@ -89,10 +95,17 @@ pub(crate) fn check_all(
     Ok(keys)
 }
 
+/// The payload as sent, and its canonical form when already known.
+#[derive(Clone, Copy)]
+struct Payload<'a> {
+    bytes: &'a [u8],
+    canonical: Option<&'a [u8]>,
+}
+
 fn check_one(
     fk: &Fk,
     u: &Underskrift,
-    payload: &[u8],
+    payload: Payload<'_>,
     n: &Notification,
     now: time::OffsetDateTime,
 ) -> Result<[u8; 32], Refusal> {
@@ -112,7 +125,11 @@ fn check_one(
     // the signatures it accepted.
     let (verified, key) = fk.verifier.verify_and_digest(&u.signatur, now);
     let verified = verified.map_err(refusal)?;
-    verified.check_binding(&n.id, payload).map_err(refusal)?;
+    match payload.canonical {
+        Some(c) => verified.check_binding_canonical(&n.id, c),
+        None => verified.check_binding(&n.id, payload.bytes),
+    }
+    .map_err(refusal)?;
     ocsp(fk, &key, &u.ocspresponse, &verified.signer_cert_der, now)?;
     let date = parse_date(&u.signaturdatum).ok_or_else(|| {
         Refusal::new(

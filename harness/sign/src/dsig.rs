@@ -61,6 +61,22 @@ impl Verified {
     pub fn check_binding(&self, id: &str, payload: &[u8]) -> Result<(), SignatureError> {
         let actual =
             binding_hash(payload).map_err(|e| SignatureError::Canonicalization(e.to_string()))?;
+        self.compare_binding(id, actual)
+    }
+
+    /// [`Verified::check_binding`] for a payload whose canonical form is at hand:
+    /// `canonical` is what [`eioa_validate::c14n::canonicalize`] gives for the whole
+    /// payload (a server that validated the payload in one pass has it from that
+    /// pass, [`eioa_validate::Validator::validate_canonical`]).
+    pub fn check_binding_canonical(
+        &self,
+        id: &str,
+        canonical: &[u8],
+    ) -> Result<(), SignatureError> {
+        self.compare_binding(id, hex::encode(Sha256::digest(canonical)))
+    }
+
+    fn compare_binding(&self, id: &str, actual: String) -> Result<(), SignatureError> {
         let (_, signed) = self
             .bindings
             .iter()
