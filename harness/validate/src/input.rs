@@ -564,9 +564,12 @@ pub fn validate_all(
     inputs: &[Input],
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
-    in_parallel(inputs.len(), opts, |i| {
-        validate_input(validator, &inputs[i], opts.excerpts)
-    })
+    in_parallel(
+        inputs.len(),
+        opts,
+        |i| validate_input(validator, &inputs[i], opts.excerpts),
+        |i| inputs[i].name(),
+    )
 }
 
 /// [`collect`] then [`validate_all`], for the arguments of a command line, without
@@ -585,9 +588,12 @@ pub fn validate_args(
     if args.iter().any(|a| a.as_ref() == "-") {
         return validate_all(validator, &collect(args)?, opts);
     }
-    let run = in_parallel(args.len(), opts, |i| {
-        validate_file(validator, Path::new(args[i].as_ref()), opts.excerpts)
-    });
+    let run = in_parallel(
+        args.len(),
+        opts,
+        |i| validate_file(validator, Path::new(args[i].as_ref()), opts.excerpts),
+        |i| path_name(Path::new(args[i].as_ref())),
+    );
     match run {
         Ok(files) => Ok(files),
         // A directory to list (reading one fails), or an input that cannot be read: the
@@ -602,13 +608,16 @@ pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
 
 /// Runs `one` for inputs `0..n` on up to `threads` workers (threads, or forked
 /// processes when `opts.processes` allows), each taking the next few indices from a
-/// shared counter (no channel, no lock), and returns the results in order. The first input (in order) that fails ends the run: no input after it is
-/// started, and every input before it is finished, so the failure reported does not
+/// shared counter (no channel, no lock), and returns the results in order. `name`
+/// gives input `i`'s name as `one` gives it, for results that worker processes send
+/// back without their names. The first input (in order) that fails ends the run: no
+/// input after it is started, and every input before it is finished, so the failure reported does not
 /// depend on the threads' timing.
 fn in_parallel(
     n: usize,
     opts: BatchOptions,
     one: impl Fn(usize) -> Result<FileResult, InputError> + Sync,
+    name: impl Fn(usize) -> String,
 ) -> Result<Vec<FileResult>, InputError> {
     let threads = opts.threads.clamp(1, n.clamp(1, MAX_THREADS));
     // Indices are claimed a few at a time: the counter's cache line then moves
@@ -671,7 +680,7 @@ fn in_parallel(
         if !children.is_empty() {
             lists.push(work());
             for child in children {
-                let done = child.join(n);
+                let done = child.join(n, &name);
                 assert!(
                     done.iter().all(|(i, _)| *i < n),
                     "a validation worker process sent an input it was not given"
@@ -882,27 +891,32 @@ mod tests {
                 own_fd_tables: true,
                 processes: true,
             };
-            let files = in_parallel(n, opts, result).unwrap();
+            let files = in_parallel(n, opts, result, |i| i.to_string()).unwrap();
             let paths: Vec<usize> = files.iter().map(|f| f.path.parse().unwrap()).collect();
             assert_eq!(paths, (0..n).collect::<Vec<_>>(), "{threads} threads");
 
             for fail_at in [0usize, 17, 4_099, 9_999] {
                 let ran: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
-                let got = in_parallel(n, opts, |i| {
-                    // Inputs in the claims just before the failing one are slow, so
-                    // other workers still hold them when the failure is recorded.
-                    if (fail_at.saturating_sub(48)..fail_at.saturating_sub(16)).contains(&i) {
-                        std::thread::sleep(std::time::Duration::from_millis(1));
-                    }
-                    ran[i].store(true, Ordering::Relaxed);
-                    if i == fail_at || i == fail_at + 3 {
-                        return Err(InputError::Read {
-                            path: i.to_string(),
-                            source: std::io::Error::other("no"),
-                        });
-                    }
-                    result(i)
-                });
+                let got = in_parallel(
+                    n,
+                    opts,
+                    |i| {
+                        // Inputs in the claims just before the failing one are slow, so
+                        // other workers still hold them when the failure is recorded.
+                        if (fail_at.saturating_sub(48)..fail_at.saturating_sub(16)).contains(&i) {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                        ran[i].store(true, Ordering::Relaxed);
+                        if i == fail_at || i == fail_at + 3 {
+                            return Err(InputError::Read {
+                                path: i.to_string(),
+                                source: std::io::Error::other("no"),
+                            });
+                        }
+                        result(i)
+                    },
+                    |i| i.to_string(),
+                );
                 let Err(err) = got else {
                     panic!("no failure reported")
                 };

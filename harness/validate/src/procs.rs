@@ -166,15 +166,15 @@ impl Child {
     /// Waits for the worker and returns what it did. A worker that failed (a panic,
     /// a signal, results that do not arrive whole) ends the batch the way a
     /// panicking thread does.
-    pub(crate) fn join(mut self, inputs: usize) -> Done {
-        // Room for a clean result of each input of the batch up front (about 40 bytes
-        // each), so that the buffer is not copied again and again as it grows: pages
-        // that are not written to cost nothing.
-        let mut bytes = Vec::with_capacity(inputs.saturating_mul(48).min(1 << 30));
+    pub(crate) fn join(mut self, inputs: usize, name: &dyn Fn(usize) -> String) -> Done {
+        // Room for a clean result of each input of the batch up front (9 bytes each),
+        // so that the buffer is not copied again and again as it grows: pages that are
+        // not written to cost nothing.
+        let mut bytes = Vec::with_capacity(inputs.saturating_mul(9).min(1 << 30) + 9);
         // The child closes its end before it exits: the results are read, and decoded,
         // while the kernel still tears the child down.
         let read = self.results.read_to_end(&mut bytes);
-        let done = decode(&bytes);
+        let done = decode(&bytes, inputs, name);
         let status = self.wait();
         self.joined = true;
         match (read, status, done) {
@@ -251,9 +251,13 @@ struct Failed {
     message: String,
 }
 
-/// The results as bytes: per input its index, a tag, its name, and for anything but
-/// a clean document a JSON body (numbers as u64, lengths as u32, little-endian); then
-/// an end mark with the number of results. `None` if a body cannot be written.
+/// The results as bytes: per input its index and a tag, and for anything but a clean
+/// document its name and a JSON body (numbers as u64, lengths as u32, little-endian);
+/// then an end mark with the number of results. `None` if a body cannot be written.
+///
+/// A clean document's name is the one the parent gives that input: most results are
+/// clean, and 9 bytes each keep the end of a large batch (this encoding, the pipe, the
+/// parent's reading) short.
 pub(crate) fn encode(done: &Done) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(done.len() * 32 + 9);
     let put = |out: &mut Vec<u8>, bytes: &[u8]| -> Option<()> {
@@ -266,7 +270,6 @@ pub(crate) fn encode(done: &Done) -> Option<Vec<u8>> {
         match result {
             Ok(f) if f.report.findings.is_empty() && f.excerpts.is_empty() => {
                 out.push(CLEAN);
-                put(&mut out, f.path.as_bytes())?;
             }
             Ok(f) => {
                 out.push(FOUND);
@@ -296,9 +299,11 @@ pub(crate) fn encode(done: &Done) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Reads what [`encode`] wrote; `None` for bytes it did not write (cut short, no end
-/// mark, a count that does not match, an unknown tag, a body that does not parse).
-pub(crate) fn decode(bytes: &[u8]) -> Option<Done> {
+/// Reads what [`encode`] wrote for a batch of `inputs` inputs, naming clean documents
+/// with `name`; `None` for bytes it did not write (cut short, no end mark, a count
+/// that does not match, an index out of the batch, an unknown tag, a body that does
+/// not parse).
+pub(crate) fn decode(bytes: &[u8], inputs: usize, name: &dyn Fn(usize) -> String) -> Option<Done> {
     struct Bytes<'a>(&'a [u8]);
     impl<'a> Bytes<'a> {
         fn take(&mut self, len: usize) -> Option<&'a [u8]> {
@@ -319,21 +324,27 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Done> {
     let count = bytes.len().checked_sub(8).map_or(0, |at| {
         u64::from_le_bytes(bytes[at..].try_into().expect("8 bytes")) as usize
     });
-    let mut done = Vec::with_capacity(count.min(bytes.len() / 13));
+    let mut done = Vec::with_capacity(count.min(bytes.len() / 9));
     loop {
         if input.0.first() == Some(&END) && input.0.len() == 9 {
             input.take(1)?;
             return (input.u64()? == done.len()).then_some(done);
         }
-        let i = input.u64()?;
+        let i = input.u64().filter(|i| *i < inputs)?;
         let tag = input.take(1)?[0];
+        if tag == CLEAN {
+            done.push((
+                i,
+                Ok(FileResult {
+                    path: name(i),
+                    report: Report::default(),
+                    excerpts: Vec::new(),
+                }),
+            ));
+            continue;
+        }
         let path = String::from_utf8(input.sized()?.to_vec()).ok()?;
         let result = match tag {
-            CLEAN => Ok(FileResult {
-                path,
-                report: Report::default(),
-                excerpts: Vec::new(),
-            }),
             FOUND => {
                 let found: Found = serde_json::from_slice(input.sized()?).ok()?;
                 Ok(FileResult {
@@ -379,7 +390,7 @@ pub fn fork_self_test() -> Result<(), String> {
         &[],
     )
     .ok_or("fork failed")?;
-    if !child.join(0).is_empty() {
+    if !child.join(0, &|i| i.to_string()).is_empty() {
         return Err("results from nowhere".into());
     }
     if shared.next().load(Ordering::Relaxed) != 5 {
@@ -397,7 +408,9 @@ pub fn fork_self_test() -> Result<(), String> {
     // Its panic is the expected outcome here: not printed.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dying.join(0)));
+    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dying.join(0, &|i| i.to_string())
+    }));
     std::panic::set_hook(hook);
     match joined {
         Err(_) => Ok(()),
@@ -425,7 +438,7 @@ mod tests {
             (
                 0,
                 Ok(FileResult {
-                    path: "d/n0.xml".into(),
+                    path: "n0".into(),
                     report: Report::default(),
                     excerpts: vec![],
                 }),
@@ -465,6 +478,11 @@ mod tests {
         ]
     }
 
+    /// The parent's names: what [`sample`]'s clean result is called.
+    fn name(i: usize) -> String {
+        format!("n{i}")
+    }
+
     fn shown(done: &Done) -> String {
         done.iter()
             .map(|(i, r)| match r {
@@ -484,7 +502,7 @@ mod tests {
     #[test]
     fn results_come_back_as_they_were_sent() {
         let done = sample();
-        let back = decode(&encode(&done).unwrap()).unwrap();
+        let back = decode(&encode(&done).unwrap(), 12, &name).unwrap();
         assert_eq!(shown(&back), shown(&done));
     }
 
@@ -493,16 +511,23 @@ mod tests {
     fn bytes_it_did_not_write_are_refused() {
         let bytes = encode(&sample()).unwrap();
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+            assert!(decode(&bytes[..cut], 12, &name).is_none(), "cut at {cut}");
         }
         let mut bad = bytes.clone();
         bad[8] = 9;
-        assert!(decode(&bad).is_none(), "unknown tag");
+        assert!(decode(&bad, 12, &name).is_none(), "unknown tag");
         let mut miscounted = bytes.clone();
         let at = miscounted.len() - 8;
         miscounted[at] ^= 1;
-        assert!(decode(&miscounted).is_none(), "wrong count");
-        assert!(decode(&encode(&Vec::new()).unwrap()).unwrap().is_empty());
+        assert!(decode(&miscounted, 12, &name).is_none(), "wrong count");
+        // An index past the batch is not an input the worker was given.
+        assert!(
+            decode(&bytes, 11, &name).is_none(),
+            "index out of the batch"
+        );
+        assert!(decode(&encode(&Vec::new()).unwrap(), 0, &name)
+            .unwrap()
+            .is_empty());
     }
 
     /// The counters in shared memory start as the threads' do.
