@@ -97,12 +97,11 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     // The paths given, then the list's, each borrowed: a list of 100,000 names is one
     // buffer, not 100,000 strings.
-    let paths: Vec<&OsStr> = args
-        .paths
-        .iter()
-        .map(OsStr::new)
-        .chain(listed.iter().copied())
-        .collect();
+    let paths: Vec<&OsStr> = if args.paths.is_empty() {
+        listed
+    } else {
+        args.paths.iter().map(OsStr::new).chain(listed).collect()
+    };
     if args.schema_set.len() > 1 {
         let threads = args
             .threads
@@ -172,7 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     // The process ends next: freeing a result and a path per input one by one (20,000
     // of each in a large batch) would only add a serial tail to a parallel run.
-    std::mem::forget((paths, listed));
+    std::mem::forget(paths);
     std::mem::forget((run, text, list, args.paths));
     Ok(outcome)
 }
@@ -187,9 +186,10 @@ fn read_list(file: &Path, paths: &[String]) -> anyhow::Result<Vec<u8>> {
             )
             .into());
         }
-        std::io::stdin().lock().read_to_end(&mut list)
+        std::io::stdin().lock().read_to_end(&mut list).map(drop)
     } else {
-        std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut list))
+        // Read at its size in one go, not grown (and copied) step by step.
+        std::fs::read(file).map(|bytes| list = bytes)
     };
     read.map_err(|e| {
         ExpectedError::Io(format!(
