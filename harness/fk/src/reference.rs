@@ -420,6 +420,14 @@ mod tests {
         Envelope(usize, usize),
         /// A signature fault.
         Signature(usize, usize),
+        /// Two good signatures, by the provider and by the assistant.
+        Two,
+        /// The case's one signature over the first and the third notification (two
+        /// ids), sent with this step's notification.
+        Shared,
+        /// That signature with the first notification, then with the third: FK
+        /// accepts one notification per signature (FK-S006).
+        SharedTwice,
     }
 
     /// One request of a sequence: a notification (by index into the case's list) and
@@ -585,16 +593,19 @@ mod tests {
                 }),
             2 => (0..ENVELOPE_EDITS, any::<usize>()).prop_map(|(w, p)| Flaw::Envelope(w, p)),
             2 => (0..SIGNATURE_EDITS, any::<usize>()).prop_map(|(w, p)| Flaw::Signature(w, p)),
+            1 => Just(Flaw::Two),
+            1 => Just(Flaw::Shared),
+            1 => Just(Flaw::SharedTwice),
         ];
-        (0..2usize, flaw, prop::bool::weighted(0.2)).prop_map(|(notification, flaw, again)| Step {
+        (0..3usize, flaw, prop::bool::weighted(0.2)).prop_map(|(notification, flaw, again)| Step {
             notification,
             flaw,
             again,
         })
     }
 
-    /// Notifications for a sequence: the second is the first with other content under
-    /// the same id, so that a re-send can be changed.
+    /// The notification of a case; the steps choose among it, the same id with other
+    /// content (so that a re-send can be changed) and another id (see [`both`]).
     fn case() -> impl Strategy<Value = (eioa_model::Notification, Vec<Step>)> {
         (
             eioa_gen::notification(now().date()),
@@ -602,7 +613,24 @@ mod tests {
         )
     }
 
-    fn body(notes: &[eioa_model::Notification; 2], s: &Step) -> Vec<u8> {
+    /// The request bodies of one step (two for [`Flaw::SharedTwice`]).
+    fn bodies(
+        notes: &[eioa_model::Notification; 3],
+        shared: &Underskrift,
+        s: &Step,
+    ) -> Vec<Vec<u8>> {
+        let with_shared = |n: &eioa_model::Notification| {
+            Request {
+                payload: n.to_xml().into_bytes(),
+                underskrifter: vec![shared.clone()],
+            }
+            .to_xml()
+        };
+        match s.flaw {
+            Flaw::Shared => return vec![with_shared(&notes[s.notification])],
+            Flaw::SharedTwice => return vec![with_shared(&notes[0]), with_shared(&notes[2])],
+            _ => {}
+        }
         let n = &notes[s.notification];
         let payload = n.to_xml().into_bytes();
         let request = |payload: Vec<u8>, underskrifter| {
@@ -612,7 +640,7 @@ mod tests {
             }
             .to_xml()
         };
-        match &s.flaw {
+        let body = match &s.flaw {
             Flaw::None => {
                 let u = underskrift(pki(), &[(&n.id, &payload)]);
                 request(payload, vec![u])
@@ -631,7 +659,15 @@ mod tests {
                 let us = flawed(&n.id, &payload, *which, *pick);
                 request(payload, us)
             }
-        }
+            Flaw::Two => {
+                let mut second = underskrift(pki(), &[(&n.id, &payload)]);
+                second.signaturtyp = Signaturtyp::Assistent;
+                let first = underskrift(pki(), &[(&n.id, &payload)]);
+                request(payload, vec![first, second])
+            }
+            Flaw::Shared | Flaw::SharedTwice => unreachable!("answered above"),
+        };
+        vec![body]
     }
 
     type Answer = (HttpResponse, Verdict);
@@ -663,18 +699,29 @@ mod tests {
     fn both(n: &eioa_model::Notification, steps: &[Step]) -> (Vec<Answer>, Vec<Answer>) {
         let mut changed = n.clone();
         changed.telefonnummer_anordnare = "0107654321".into();
-        let notes = [n.clone(), changed];
+        let mut other = n.clone();
+        // Another id: the first hex digit of the UUID changed.
+        let first = if n.id.starts_with('a') { "b" } else { "a" };
+        other.id.replace_range(..1, first);
+        let notes = [n.clone(), changed, other];
+        let (p0, p2) = (notes[0].to_xml(), notes[2].to_xml());
+        let shared = underskrift(
+            pki(),
+            &[(&notes[0].id, p0.as_bytes()), (&notes[2].id, p2.as_bytes())],
+        );
         let (new, old) = (fk(), fk());
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let mut last: Option<Vec<u8>> = None;
         for s in steps {
-            let bytes = match (&last, s.again) {
-                (Some(prev), true) => prev.clone(),
-                _ => body(&notes, s),
+            let sent = match (&last, s.again) {
+                (Some(prev), true) => vec![prev.clone()],
+                _ => bodies(&notes, &shared, s),
             };
-            a.push(settled(crate::op::operation(&new, &bytes)));
-            b.push(settled(operation(&old, &bytes)));
-            last = Some(bytes);
+            for bytes in sent {
+                a.push(settled(crate::op::operation(&new, &bytes)));
+                b.push(settled(operation(&old, &bytes)));
+                last = Some(bytes);
+            }
         }
         (a, b)
     }
@@ -711,6 +758,7 @@ mod tests {
                 | Verdict::Rejected { rule, .. } = v
                 {
                     rules.insert(rule.get(..4).unwrap_or("").to_string());
+                    rules.insert(rule.trim_end_matches("(inferred)").to_string());
                 }
             }
         }
@@ -723,8 +771,8 @@ mod tests {
         ] {
             assert!(kinds.contains(k), "no {k} verdict in {kinds:?}");
         }
-        for family in ["FK-E", "FK-X", "FK-S"] {
-            assert!(rules.contains(family), "no {family} rule in {rules:?}");
+        for rule in ["FK-E", "FK-X", "FK-S", "FK-S005", "FK-S006"] {
+            assert!(rules.contains(rule), "no {rule} in {rules:?}");
         }
     }
 }
