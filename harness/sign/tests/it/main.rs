@@ -1,6 +1,7 @@
 mod cache;
 mod chain;
 mod known_answers;
+mod multibyte;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
