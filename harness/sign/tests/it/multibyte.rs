@@ -135,3 +135,43 @@ fn lxml_rederives_the_multibyte_answers() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The FK-shaped case: the stand-in takes a clean payload's canonical form from the
+/// payload check's own pass (`Validator::validate_canonical`); for a notification
+/// with long non-ASCII free text it must be the bytes lxml, PHP and the JDK made
+/// (`fixtures/c14n/long-text-notification`), and the binding check must accept it.
+#[test]
+fn the_payload_checks_canonical_form_of_long_non_ascii_text_is_exact() {
+    let dir = c14n_dir().join("long-text-notification");
+    let input = std::fs::read(dir.join("input.xml")).unwrap();
+    let expected = std::fs::read(dir.join("expected.c14n")).unwrap();
+    let v = eioa_validate::Validator::new(
+        eioa_validate::SchemaSet::embedded(),
+        eioa_validate::ValidatorOptions {
+            // Rules compare dates with a fixed day, so the case stays clean.
+            today: Some(time::macros::date!(2026 - 11 - 26)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (report, canonical) = v.validate_canonical(&input);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    let canonical = canonical.expect("a clean payload comes with its canonical form");
+    assert!(
+        canonical == expected,
+        "{} U+FFFD in the one pass's canonical form",
+        String::from_utf8_lossy(&canonical)
+            .matches('\u{fffd}')
+            .count()
+    );
+    let binding = std::fs::read_to_string(dir.join("expected.binding")).unwrap();
+    let (id, sha) = binding.trim().split_once(',').unwrap();
+    let verified = eioa_sign::Verified {
+        signer_cert_der: Vec::new(),
+        visible_text: String::new(),
+        non_visible_data: binding.trim().to_string(),
+        bindings: vec![(id.to_string(), sha.to_string())],
+    };
+    verified.check_binding_canonical(id, &canonical).unwrap();
+    verified.check_binding(id, &input).unwrap();
+}
