@@ -10,6 +10,7 @@ mod evidence;
 mod fuzz;
 mod journal_and_reports;
 mod session;
+mod sign;
 mod suites_fixtures_schemas;
 mod validate;
 
