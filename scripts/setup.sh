@@ -9,6 +9,8 @@ set -euo pipefail
 want=(libxml2-dev libclang-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(libxml2-utils php-cli php-soap python3-pip chromium chromium-driver)
+  # xmlsec1 verifies signatures made by `eioa sign` as an independent xmldsig verifier.
+  want+=(xmlsec1)
   # openssl cross-checks evidence signatures and certificate fingerprints in the tests.
   command -v openssl >/dev/null 2>&1 || want+=(openssl)
 fi
@@ -36,7 +38,8 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-  if ! python3 -c 'import zeep' 2>/dev/null; then
+  # zeep brings lxml, which also re-derives fixtures/c14n/multibyte.tsv in the tests.
+  if ! python3 -c 'import zeep, lxml.etree' 2>/dev/null; then
     echo "setup: installing zeep (PyPI)" >&2
     python3 -m pip install --quiet --disable-pip-version-check zeep \
       || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages zeep
