@@ -22,7 +22,7 @@ pub struct ValidationRun {
     pub elapsed: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub files: usize,
     pub valid: usize,
@@ -31,49 +31,71 @@ pub struct Summary {
     pub warnings: usize,
 }
 
-impl ValidationRun {
-    pub fn summary(&self) -> Summary {
-        // One pass: a batch of 20,000 files is read once, not once per count.
-        let mut s = Summary {
-            files: self.files.len(),
-            valid: 0,
-            invalid: 0,
-            errors: 0,
-            warnings: 0,
-        };
-        for f in &self.files {
-            let errors = f.report.errors();
-            s.errors += errors;
-            s.warnings += f.report.warnings();
-            if errors == 0 {
-                s.valid += 1;
-            } else {
-                s.invalid += 1;
-            }
+impl Summary {
+    /// Counts one more file.
+    pub fn add(&mut self, f: &FileResult) {
+        let errors = f.report.errors();
+        self.files += 1;
+        self.errors += errors;
+        self.warnings += f.report.warnings();
+        if errors == 0 {
+            self.valid += 1;
+        } else {
+            self.invalid += 1;
         }
-        s
+    }
+}
+
+/// [`ValidationRun::to_human`] a file at a time, for a report written while the batch
+/// runs: it keeps the counts, not the files.
+#[derive(Debug, Clone)]
+pub struct HumanReport {
+    color: bool,
+    quiet: bool,
+    summary: Summary,
+}
+
+impl HumanReport {
+    pub fn new(color: bool, quiet: bool) -> Self {
+        HumanReport {
+            color,
+            quiet,
+            summary: Summary::default(),
+        }
     }
 
-    /// Compiler-style text. `color` adds ANSI styles.
-    pub fn to_human(&self, color: bool, quiet: bool) -> String {
-        let renderer = if color {
-            Renderer::styled()
-        } else {
-            Renderer::plain()
-        };
+    /// The first line.
+    pub fn header(schema_set: &SchemaSetInfo) -> String {
+        format!("schema set {schema_set}\n")
+    }
+
+    /// Counts `f` and gives its findings as text (nothing when quiet or clean).
+    pub fn file(&mut self, f: &FileResult) -> String {
+        self.summary.add(f);
         let mut out = String::new();
-        out.push_str(&format!("schema set {}\n", self.schema_set));
-        if !quiet {
-            for f in &self.files {
-                for i in 0..f.report.findings.len() {
-                    out.push_str(&render_finding(&renderer, f, i));
-                    out.push_str("\n\n");
-                }
+        if !self.quiet && !f.report.findings.is_empty() {
+            let renderer = if self.color {
+                Renderer::styled()
+            } else {
+                Renderer::plain()
+            };
+            for i in 0..f.report.findings.len() {
+                out.push_str(&render_finding(&renderer, f, i));
+                out.push_str("\n\n");
             }
         }
-        let s = self.summary();
-        let ms = self.elapsed.as_secs_f64() * 1000.0;
-        out.push_str(&format!(
+        out
+    }
+
+    pub fn summary(&self) -> Summary {
+        self.summary
+    }
+
+    /// The last line: the counts and the time the run took.
+    pub fn end(&self, elapsed: Duration) -> String {
+        let s = self.summary;
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        format!(
             "checked {} file{} in {ms:.1} ms: {} valid, {} invalid; {} error{}, {} warning{}\n",
             s.files,
             plural(s.files),
@@ -83,7 +105,28 @@ impl ValidationRun {
             plural(s.errors),
             s.warnings,
             plural(s.warnings)
-        ));
+        )
+    }
+}
+
+impl ValidationRun {
+    pub fn summary(&self) -> Summary {
+        // One pass: a batch of 20,000 files is read once, not once per count.
+        let mut s = Summary::default();
+        for f in &self.files {
+            s.add(f);
+        }
+        s
+    }
+
+    /// Compiler-style text. `color` adds ANSI styles.
+    pub fn to_human(&self, color: bool, quiet: bool) -> String {
+        let mut human = HumanReport::new(color, quiet);
+        let mut out = HumanReport::header(&self.schema_set);
+        for f in &self.files {
+            out.push_str(&human.file(f));
+        }
+        out.push_str(&human.end(self.elapsed));
         out
     }
 

@@ -569,42 +569,75 @@ pub fn validate_all(
     inputs: &[Input],
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
+    let mut files = Vec::with_capacity(inputs.len());
+    validate_all_each(validator, inputs, opts, &mut |f| files.push(f))?;
+    Ok(files)
+}
+
+/// [`validate_all`], handing each result to `each` as soon as every input before it
+/// has had its result, instead of keeping them: a report written as it goes holds
+/// only what it still needs. Results before the first input that cannot be read are
+/// handed on before that error is returned.
+pub fn validate_all_each(
+    validator: &Validator,
+    inputs: &[Input],
+    opts: BatchOptions,
+    each: &mut dyn FnMut(FileResult),
+) -> Result<(), InputError> {
     in_parallel(
         inputs.len(),
         opts,
         |i| validate_input(validator, &inputs[i], opts.excerpts),
         |i| inputs[i].name(),
+        each,
     )
 }
 
 /// [`collect`] then [`validate_all`], for the arguments of a command line, without
 /// asking the file system about each argument before a worker opens it: arguments are
 /// taken as files, and only when a worker finds a directory among them does the run
-/// start again the long way. With 20,000 file arguments that saves as many `stat`
-/// calls on the one thread that lists the inputs, the serial part of a parallel run.
-/// Results and errors are those of [`collect`] and [`validate_all`]: a run that meets
-/// a directory or an unreadable input is done again that way.
+/// go on the long way from there. With 20,000 file arguments that saves as many
+/// `stat` calls on the one thread that lists the inputs, the serial part of a
+/// parallel run. Results and errors are those of [`collect`] and [`validate_all`].
 pub fn validate_args(
     validator: &Validator,
     args: &[impl AsRef<OsStr> + Sync],
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
+    let mut files = Vec::with_capacity(args.len());
+    validate_args_each(validator, args, opts, &mut |f| files.push(f))?;
+    Ok(files)
+}
+
+/// [`validate_args`], handing each result on as [`validate_all_each`] does.
+pub fn validate_args_each(
+    validator: &Validator,
+    args: &[impl AsRef<OsStr> + Sync],
+    opts: BatchOptions,
+    each: &mut dyn FnMut(FileResult),
+) -> Result<(), InputError> {
     // Standard input can be read only once: no second run with it.
     if args.iter().any(|a| a.as_ref() == "-") {
-        return validate_all(validator, &collect(args)?, opts);
+        return validate_all_each(validator, &collect(args)?, opts, each);
     }
+    let mut handed = 0;
     let run = in_parallel(
         args.len(),
         opts,
         |i| validate_file(validator, Path::new(args[i].as_ref()), opts.excerpts),
         |i| path_name(Path::new(args[i].as_ref())),
+        &mut |f| {
+            handed += 1;
+            each(f)
+        },
     );
     match run {
-        Ok(files) => Ok(files),
-        // A directory to list (reading one fails), or an input that cannot be read: the
-        // long way gives the listing and names the same failure as ever (listing errors
-        // come first).
-        Err(_) => validate_all(validator, &collect(args)?, opts),
+        Ok(()) => Ok(()),
+        // A directory to list (reading one fails), or an input that cannot be read:
+        // every argument before it was a file that was read, as the long way would
+        // have read it, so the long way goes on from there. It gives the listing and
+        // names the same failure as ever (listing errors come first).
+        Err(_) => validate_all_each(validator, &collect(&args[handed..])?, opts, each),
     }
 }
 
@@ -613,17 +646,20 @@ pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
 
 /// Runs `one` for inputs `0..n` on up to `threads` workers (threads, or forked
 /// processes when `opts.processes` allows), each taking the next few indices from a
-/// shared counter (no channel, no lock), and returns the results in order. `name`
-/// gives input `i`'s name as `one` gives it, for results that worker processes send
-/// back without their names. The first input (in order) that fails ends the run: no
-/// input after it is started, and every input before it is finished, so the failure reported does not
-/// depend on the threads' timing.
+/// shared counter (no channel, no lock), and hands the results to `each` in order as
+/// they come (see [`InOrder`]). `name` gives input `i`'s name as `one` gives it, for
+/// results that worker processes send back without their names.
+///
+/// The first input (in order) that fails ends the run: no input after it is started,
+/// and every input before it is finished and handed on before its error is returned,
+/// so what is reported does not depend on the workers' timing.
 fn in_parallel(
     n: usize,
     opts: BatchOptions,
     one: impl Fn(usize) -> Result<FileResult, InputError> + Sync,
     name: impl Fn(usize) -> String,
-) -> Result<Vec<FileResult>, InputError> {
+    each: &mut dyn FnMut(FileResult),
+) -> Result<(), InputError> {
     let threads = opts.threads.clamp(1, n.clamp(1, MAX_THREADS));
     // Indices are claimed a few at a time: the counter's cache line then moves
     // between cores once per claim, not once per document. A claim is one index
@@ -647,14 +683,17 @@ fn in_parallel(
     };
     #[cfg(not(target_os = "linux"))]
     let (next, first_stop) = (&local.0, &local.1);
-    let work = || {
-        let mut done: Done = Vec::with_capacity(n / threads + 1);
-        'claims: loop {
+    // A worker hands the results of each claim to its sink, which takes them.
+    let work = |sink: &mut dyn FnMut(&mut Done)| {
+        let mut done: Done = Vec::with_capacity(claim);
+        loop {
             let from = next.fetch_add(claim, Ordering::Relaxed);
+            let mut stop = false;
             for i in from..from.saturating_add(claim) {
                 // Every index up to a failure is still done, whoever claimed it.
                 if i >= n || i > first_stop.load(Ordering::Relaxed) {
-                    break 'claims;
+                    stop = true;
+                    break;
                 }
                 let step = one(i);
                 if step.is_err() {
@@ -662,19 +701,20 @@ fn in_parallel(
                 }
                 done.push((i, step));
             }
+            sink(&mut done);
+            if stop {
+                break;
+            }
         }
-        done
     };
-    // Each worker's results come in increasing index order (its claims do); they are
-    // merged, not first spread over a slot per input: 20,000 results would take three
-    // copies, and the pages for each, on the serial tail of the run.
-    let mut lists: Vec<Done> = Vec::with_capacity(threads);
+    let mut order = InOrder::new(n, each);
     #[cfg(target_os = "linux")]
     if shared.is_some() {
         // Forked before this process works itself, so each child starts from the same
         // state; a fork that fails leaves the batch to those that could start, and if
-        // none could, to threads. A child still running when this unwinds is killed
-        // and reaped (`Child`'s drop).
+        // none could, to threads. Between its own claims this process takes what the
+        // children have sent, so their results are handed on while the batch runs. A
+        // child still running when this unwinds is killed and reaped (`Child`'s drop).
         let mut children: Vec<crate::procs::Child> = Vec::with_capacity(threads - 1);
         for _ in 1..threads {
             match crate::procs::spawn(&work, &children) {
@@ -683,111 +723,153 @@ fn in_parallel(
             }
         }
         if !children.is_empty() {
-            lists.push(work());
-            for child in children {
-                let done = child.join(n, &name);
-                assert!(
-                    done.iter().all(|(i, _)| *i < n),
-                    "a validation worker process sent an input it was not given"
-                );
-                lists.push(done);
-            }
-            return merge_in_order(lists, n);
+            work(&mut |done: &mut Done| {
+                order.put_all(done);
+                for child in children.iter_mut() {
+                    child.poll(n, &name, &mut |i, r| order.put(i, r));
+                }
+            });
+            crate::procs::Child::finish(children, n, &name, &mut |i, r| order.put(i, r));
+            return order.finish();
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = &name;
     if threads == 1 {
-        lists.push(work());
+        work(&mut |done: &mut Done| order.put_all(done));
     } else {
         // The calling thread is a worker too: it has the validator's compiled schema
         // already, so one compilation fewer before the batch gets going. With their own
         // descriptor tables, it starts once the others have them, so that none of them
         // copies a file it has open. A thread that cannot be spawned (a pids limit, a
-        // huge --threads) leaves the batch to those that could.
+        // huge --threads) leaves the batch to those that could. The others send each
+        // claim's results to it, and it hands them on between its own claims.
         let (ready, started) = std::sync::mpsc::channel::<()>();
+        let (results, received) = std::sync::mpsc::channel::<Done>();
         let work = &work;
         std::thread::scope(|s| {
             let mut workers = Vec::with_capacity(threads - 1);
             for _ in 1..threads {
                 let ready = ready.clone();
+                let results = results.clone();
                 let spawned = std::thread::Builder::new().spawn_scoped(s, move || {
                     if opts.own_fd_tables {
                         own_fd_table();
                     }
                     // The caller may have stopped waiting; nothing to tell then.
                     let _ = ready.send(());
-                    work()
+                    work(&mut |done: &mut Done| {
+                        // Only a caller that is unwinding has stopped listening.
+                        let _ = results.send(std::mem::take(done));
+                    });
                 });
                 match spawned {
                     Ok(worker) => workers.push(worker),
                     Err(_) => break,
                 }
             }
-            drop(ready);
+            drop((ready, results));
             // Every spawned worker sends once before it works (or its sender is gone
             // with it), so this cannot wait for ever.
             for _ in 0..workers.len() {
                 let _ = started.recv();
             }
-            lists.push(work());
+            work(&mut |done: &mut Done| {
+                order.put_all(done);
+                while let Ok(mut theirs) = received.try_recv() {
+                    order.put_all(&mut theirs);
+                }
+            });
+            // Until every worker has finished (and dropped its sender).
+            for mut theirs in received.iter() {
+                order.put_all(&mut theirs);
+            }
             for w in workers {
-                match w.join() {
-                    Ok(done) => lists.push(done),
-                    Err(panic) => std::panic::resume_unwind(panic),
+                if let Err(panic) = w.join() {
+                    std::panic::resume_unwind(panic);
                 }
             }
         });
     }
-    merge_in_order(lists, n)
+    order.finish()
 }
 
-/// The results of inputs `0..n` in order, from the workers' lists (each in increasing
-/// index order), or the first failure (in order). Inputs after a failure may be
-/// missing, and the failure comes first; an input missing before any failure is a
-/// result lost on the way, and a list out of order is a worker that did not do what
-/// it was given: both panic.
-fn merge_in_order(lists: Vec<Done>, n: usize) -> Result<Vec<FileResult>, InputError> {
-    use std::cmp::Reverse;
-    let mut lists: Vec<_> = lists
-        .into_iter()
-        .map(|l| l.into_iter().peekable())
-        .collect();
-    // The next index of each list, smallest first.
-    let mut heads: std::collections::BinaryHeap<Reverse<(usize, usize)>> = lists
-        .iter_mut()
-        .enumerate()
-        .filter_map(|(list, l)| Some(Reverse((l.peek()?.0, list))))
-        .collect();
-    let mut files = Vec::with_capacity(n);
-    while files.len() < n {
-        let Some(Reverse((i, list))) = heads.pop() else {
-            break;
-        };
-        assert_eq!(
-            i,
-            files.len(),
-            "the batch lost the result of input {}",
-            files.len()
-        );
-        // A worker's claim is a run of consecutive inputs: taken whole, without a
-        // trip through the heap for each.
-        let run = &mut lists[list];
-        while let Some((_, result)) = run.next_if(|(i, _)| *i == files.len()) {
-            match result {
-                Ok(f) => files.push(f),
-                Err(e) => return Err(e),
-            }
-        }
-        if let Some((next, _)) = run.peek() {
-            heads.push(Reverse((*next, list)));
+/// Results put back in input order as they arrive from the workers, each handed on
+/// as soon as every input before it has been: only results that arrived ahead of an
+/// earlier one are kept, a few claims' worth while the workers keep pace.
+struct InOrder<'a> {
+    n: usize,
+    /// The next input to hand on.
+    next: usize,
+    /// Results of inputs `next..`, by their distance from `next`.
+    ahead: std::collections::VecDeque<Option<Result<FileResult, InputError>>>,
+    each: &'a mut dyn FnMut(FileResult),
+    /// The first failure, in input order: nothing after it is handed on.
+    failed: Option<InputError>,
+}
+
+impl<'a> InOrder<'a> {
+    fn new(n: usize, each: &'a mut dyn FnMut(FileResult)) -> Self {
+        InOrder {
+            n,
+            next: 0,
+            ahead: std::collections::VecDeque::new(),
+            each,
+            failed: None,
         }
     }
-    assert_eq!(
-        files.len(),
-        n,
-        "the batch lost the result of input {}",
-        files.len()
-    );
-    Ok(files)
+
+    fn put_all(&mut self, done: &mut Done) {
+        for (i, result) in done.drain(..) {
+            self.put(i, result);
+        }
+    }
+
+    /// Takes input `i`'s result. A result for an input already handed on, or sent
+    /// twice, is a worker that did not do what it was given: it panics.
+    fn put(&mut self, i: usize, result: Result<FileResult, InputError>) {
+        if self.failed.is_some() {
+            return;
+        }
+        assert!(
+            i >= self.next && i < self.n,
+            "the batch got input {i} again or out of range"
+        );
+        let at = i - self.next;
+        if at >= self.ahead.len() {
+            self.ahead.resize_with(at + 1, || None);
+        }
+        assert!(self.ahead[at].is_none(), "the batch got input {i} twice");
+        self.ahead[at] = Some(result);
+        while let Some(Some(_)) = self.ahead.front() {
+            let Some(Some(result)) = self.ahead.pop_front() else {
+                unreachable!("the front was just looked at")
+            };
+            self.next += 1;
+            match result {
+                Ok(f) => (self.each)(f),
+                Err(e) => {
+                    self.failed = Some(e);
+                    self.ahead.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The first failure, or `Ok` when every input was handed on. An input missing
+    /// before any failure is a result lost on the way: it panics, never a short report.
+    fn finish(self) -> Result<(), InputError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        assert_eq!(
+            self.next, self.n,
+            "the batch lost the result of input {}",
+            self.next
+        );
+        Ok(())
+    }
 }
 
 /// Gives the calling worker thread a file descriptor table of its own (Linux's
@@ -922,12 +1004,16 @@ mod tests {
                 own_fd_tables: true,
                 processes: true,
             };
-            let files = in_parallel(n, opts, result, |i| i.to_string()).unwrap();
-            let paths: Vec<usize> = files.iter().map(|f| f.path.parse().unwrap()).collect();
+            let mut paths: Vec<usize> = Vec::new();
+            in_parallel(n, opts, result, |i| i.to_string(), &mut |f| {
+                paths.push(f.path.parse().unwrap())
+            })
+            .unwrap();
             assert_eq!(paths, (0..n).collect::<Vec<_>>(), "{threads} threads");
 
             for fail_at in [0usize, 17, 4_099, 9_999] {
                 let ran: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
+                let mut handed = Vec::new();
                 let got = in_parallel(
                     n,
                     opts,
@@ -947,11 +1033,15 @@ mod tests {
                         result(i)
                     },
                     |i| i.to_string(),
+                    &mut |f| handed.push(f.path),
                 );
                 let Err(err) = got else {
                     panic!("no failure reported")
                 };
                 assert_eq!(err.path(), fail_at.to_string(), "{threads} threads");
+                // Every input before the failure was handed on, in order, and none after.
+                let before: Vec<String> = (0..fail_at).map(|i| i.to_string()).collect();
+                assert_eq!(handed, before, "{threads} threads");
                 assert!(
                     ran[..fail_at].iter().all(|r| r.load(Ordering::Relaxed)),
                     "an input before the failure at {fail_at} did not run ({threads} threads)"
@@ -960,8 +1050,10 @@ mod tests {
         }
     }
 
+    /// Results put back in order from whichever worker sends them, with what a worker
+    /// may get wrong refused.
     #[test]
-    fn merging_the_workers_lists_keeps_order_and_refuses_a_lost_result() {
+    fn results_are_handed_on_in_order_and_a_lost_one_is_refused() {
         let ok = |i: usize| (i, result(i));
         let failed = |i: usize| {
             (
@@ -972,36 +1064,39 @@ mod tests {
                 }),
             )
         };
-        let paths =
-            |files: Vec<FileResult>| -> Vec<String> { files.into_iter().map(|f| f.path).collect() };
-        // Runs from each list, interleaved.
-        let merged = merge_in_order(
-            vec![
-                vec![ok(0), ok(1), ok(4), ok(5), ok(6)],
-                vec![ok(2), ok(3), ok(7)],
-                vec![],
-            ],
-            8,
-        );
-        assert_eq!(
-            paths(merged.unwrap()),
-            ["0", "1", "2", "3", "4", "5", "6", "7"]
-        );
-        assert!(merge_in_order(vec![vec![]], 0).unwrap().is_empty());
-        // The first failure in input order, whatever comes after it or is missing there.
-        let first = merge_in_order(vec![vec![ok(0), failed(3)], vec![ok(1), failed(2)]], 9);
-        assert_eq!(first.err().unwrap().path(), "2");
-        // A result missing before any failure, one sent twice, a list out of order, or
-        // one short of the count: each is a batch that lost track, never a short report.
-        let lost: [(Vec<Done>, usize); 4] = [
-            (vec![vec![ok(0), ok(2)], vec![ok(3)]], 4),
-            (vec![vec![ok(0), ok(1)], vec![ok(1), ok(2)]], 3),
-            (vec![vec![ok(1), ok(0)]], 2),
-            (vec![vec![ok(0), ok(1)]], 3),
+        // Sends `arrivals` in that order; the names handed on, and the outcome.
+        let run = |arrivals: Done, n: usize| {
+            let mut handed: Vec<String> = Vec::new();
+            let mut each = |f: FileResult| handed.push(f.path);
+            let mut order = InOrder::new(n, &mut each);
+            for (i, r) in arrivals {
+                order.put(i, r);
+            }
+            let end = order.finish().map_err(|e| e.path().to_string());
+            (handed, end)
+        };
+        let arrivals = vec![ok(2), ok(0), ok(4), ok(1), ok(3), ok(7), ok(5), ok(6)];
+        let (handed, end) = run(arrivals, 8);
+        assert_eq!(handed, ["0", "1", "2", "3", "4", "5", "6", "7"]);
+        assert_eq!(end, Ok(()));
+        assert_eq!(run(vec![], 0), (vec![], Ok(())));
+        // The first failure in input order, whatever comes after it or is missing
+        // there; everything before it is handed on first.
+        let (handed, end) = run(vec![ok(0), failed(3), ok(5), failed(2), ok(1)], 9);
+        assert_eq!(handed, ["0", "1"]);
+        assert_eq!(end, Err("2".to_string()));
+        // A result missing before any failure, one sent twice (before or after it was
+        // handed on), or one past the batch: a batch that lost track, never a short
+        // report.
+        let lost: [(Done, usize); 4] = [
+            (vec![ok(0), ok(2), ok(3)], 4),
+            (vec![ok(0), ok(2), ok(2), ok(1)], 3),
+            (vec![ok(0), ok(1), ok(0)], 2),
+            (vec![ok(0), ok(5)], 3),
         ];
-        for (lists, n) in lost {
+        for (arrivals, n) in lost {
             let caught =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| merge_in_order(lists, n)));
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(arrivals, n)));
             assert!(caught.is_err(), "{n} inputs");
         }
     }

@@ -91,15 +91,28 @@ impl Drop for Shared {
 /// [`Child::join`] (the parent is unwinding), it is killed and reaped.
 pub(crate) struct Child {
     pid: libc::pid_t,
+    /// The read end of the results pipe, non-blocking.
     results: std::fs::File,
+    decoder: Decoder,
+    buffer: Vec<u8>,
+    /// The child closed its end.
+    eof: bool,
     joined: bool,
 }
 
-/// Forks a worker that runs `work` and sends what it did back; `None` when the pipe
-/// or the fork fails (the batch then has one worker fewer). `siblings` are the
-/// earlier children, whose pipes this child closes. Only call when [`available`]
-/// said so.
-pub(crate) fn spawn(work: &dyn Fn() -> Done, siblings: &[Child]) -> Option<Child> {
+/// A worker's loop over the batch: it hands the results of each claim to the sink it
+/// is given, which takes them out of the list.
+pub(crate) type Work<'a> = dyn Fn(&mut dyn FnMut(&mut Done)) + 'a;
+
+/// Bytes a child gathers before it writes them to its pipe: a few hundred clean
+/// results, so the parent sees them while the batch runs, in a few dozen writes.
+const FLUSH_AT: usize = 8 << 10;
+
+/// Forks a worker that runs `work` and sends its results back as it goes; `None`
+/// when the pipe or the fork fails (the batch then has one worker fewer). `siblings`
+/// are the earlier children, whose pipes this child closes. Only call when
+/// [`available`] said so.
+pub(crate) fn spawn(work: &Work<'_>, siblings: &[Child]) -> Option<Child> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills two descriptors; both are owned below.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -131,13 +144,24 @@ pub(crate) fn spawn(work: &dyn Fn() -> Done, siblings: &[Child]) -> Option<Child
                         return 1;
                     }
                 }
-                let done = work();
                 let mut out = std::fs::File::from(write);
-                let sent = encode(&done).is_some_and(|bytes| out.write_all(&bytes).is_ok());
+                let mut bytes = Vec::with_capacity(2 * FLUSH_AT);
+                let (mut sent, mut ok) = (0usize, true);
+                work(&mut |done: &mut Done| {
+                    sent += done.len();
+                    ok = ok && encode_chunk(done, &mut bytes).is_some();
+                    done.clear();
+                    if ok && bytes.len() >= FLUSH_AT {
+                        ok = out.write_all(&bytes).is_ok();
+                        bytes.clear();
+                    }
+                });
+                encode_end(sent, &mut bytes);
+                let ok = ok && out.write_all(&bytes).is_ok();
                 // Closed before _exit: the parent sees the end of the results
                 // without waiting for this process's teardown.
                 drop(out);
-                if sent {
+                if ok {
                     0
                 } else {
                     1
@@ -153,43 +177,107 @@ pub(crate) fn spawn(work: &dyn Fn() -> Done, siblings: &[Child]) -> Option<Child
         pid => {
             // The parent's write end closes here, so that the child's is the last.
             drop(write);
-            Some(Child {
+            let results = std::fs::File::from(read);
+            // Read while the batch runs, without waiting: the parent is a worker too.
+            // SAFETY: fcntl on a descriptor this process owns.
+            let nonblocking = unsafe {
+                let flags = libc::fcntl(results.as_raw_fd(), libc::F_GETFL);
+                flags >= 0
+                    && libc::fcntl(results.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK)
+                        == 0
+            };
+            let child = Child {
                 pid,
-                results: std::fs::File::from(read),
+                results,
+                decoder: Decoder::default(),
+                buffer: Vec::new(),
+                eof: false,
                 joined: false,
-            })
+            };
+            // Without it, the parent's first look at the pipe would wait for the child.
+            nonblocking.then_some(child)
         }
     }
 }
 
+/// Where the results of a batch go, as they come: input index and outcome.
+pub(crate) type Put<'a> = dyn FnMut(usize, Result<FileResult, InputError>) + 'a;
+
 impl Child {
-    /// Waits for the worker and returns what it did. A worker that failed (a panic,
-    /// a signal, results that do not arrive whole) ends the batch the way a
-    /// panicking thread does.
-    pub(crate) fn join(mut self, inputs: usize, name: &dyn Fn(usize) -> String) -> Done {
-        // Room for a clean result of each input of the batch up front (9 bytes each),
-        // so that the buffer is not copied again and again as it grows: pages that are
-        // not written to cost nothing.
-        let mut bytes = Vec::with_capacity(inputs.saturating_mul(9).min(1 << 30) + 9);
-        // The child closes its end before it exits: the results are read, and decoded,
-        // while the kernel still tears the child down.
-        let read = self.results.read_to_end(&mut bytes);
-        let done = decode(&bytes, inputs, name);
-        let status = self.wait();
-        self.joined = true;
-        match (read, status, done) {
-            (Ok(_), Ok(0), Some(done)) => done,
-            (_, status, _) => panic!(
-                "a validation worker process (pid {}) failed: {}",
-                self.pid,
-                match status {
-                    Ok(0) => "its results did not arrive whole".to_string(),
-                    Ok(code) if code < 0 => format!("killed by signal {}", -code),
-                    Ok(code) => format!("exit status {code}"),
-                    Err(e) => format!("waitpid: {e}"),
+    /// Takes whatever results the child has sent so far, without waiting. A child
+    /// whose results are not what it writes ends the batch (see [`Child::finish`]).
+    pub(crate) fn poll(
+        &mut self,
+        inputs: usize,
+        name: &dyn Fn(usize) -> String,
+        put: &mut Put<'_>,
+    ) {
+        while !self.eof {
+            self.buffer.resize(FLUSH_AT * 2, 0);
+            match self.results.read(&mut self.buffer) {
+                Ok(0) => self.eof = true,
+                Ok(len) => {
+                    if !self.decoder.feed(&self.buffer[..len], inputs, name, put) {
+                        self.fail(Ok(0));
+                    }
                 }
-            ),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => self.fail(Ok(0)),
+            }
         }
+    }
+
+    /// Takes the rest of the results of every child, as they come from whichever
+    /// child has some, then reaps them. A worker that failed (a panic, a signal,
+    /// results that do not arrive whole) ends the batch the way a panicking thread
+    /// does.
+    pub(crate) fn finish(
+        mut children: Vec<Child>,
+        inputs: usize,
+        name: &dyn Fn(usize) -> String,
+        put: &mut Put<'_>,
+    ) {
+        loop {
+            for child in children.iter_mut() {
+                child.poll(inputs, name, put);
+            }
+            let mut open: Vec<libc::pollfd> = children
+                .iter()
+                .filter(|c| !c.eof)
+                .map(|c| libc::pollfd {
+                    fd: c.results.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            if open.is_empty() {
+                break;
+            }
+            // SAFETY: poll on descriptors these children own; errors (EINTR) retry.
+            unsafe { libc::poll(open.as_mut_ptr(), open.len() as libc::nfds_t, -1) };
+        }
+        for mut child in children.drain(..) {
+            let status = child.wait();
+            child.joined = true;
+            match status {
+                Ok(0) if child.decoder.ended() => {}
+                status => child.fail(status),
+            }
+        }
+    }
+
+    fn fail(&mut self, status: std::io::Result<i32>) -> ! {
+        panic!(
+            "a validation worker process (pid {}) failed: {}",
+            self.pid,
+            match status {
+                Ok(0) => "its results did not arrive whole".to_string(),
+                Ok(code) if code < 0 => format!("killed by signal {}", -code),
+                Ok(code) => format!("exit status {code}"),
+                Err(e) => format!("waitpid: {e}"),
+            }
+        )
     }
 
     /// The child's exit status, or minus the signal that ended it.
@@ -217,6 +305,7 @@ impl Child {
 impl Drop for Child {
     fn drop(&mut self) {
         if !self.joined {
+            self.joined = true;
             // SAFETY: our own child, not yet reaped, so the pid is still its.
             unsafe { libc::kill(self.pid, libc::SIGKILL) };
             let _ = self.wait();
@@ -228,8 +317,9 @@ impl Drop for Child {
 const CLEAN: u8 = 0;
 const FOUND: u8 = 1;
 const FAILED: u8 = 2;
-/// Ends a worker's results, with their number: results cut short are refused.
-const END: u8 = 0xEE;
+/// The length that marks the end of a worker's results, followed by their number:
+/// results cut short are refused.
+const END: u32 = u32::MAX;
 
 #[derive(serde::Deserialize)]
 struct Found {
@@ -251,20 +341,23 @@ struct Failed {
     message: String,
 }
 
-/// The results as bytes: per input its index and a tag, and for anything but a clean
-/// document its name and a JSON body (numbers as u64, lengths as u32, little-endian);
-/// then an end mark with the number of results. `None` if a body cannot be written.
+/// Appends one chunk of results: its length, then per input its index and a tag, and
+/// for anything but a clean document its name and a JSON body (numbers as u64,
+/// lengths as u32, little-endian). `None` if a body cannot be written.
 ///
 /// A clean document's name is the one the parent gives that input: most results are
-/// clean, and 9 bytes each keep the end of a large batch (this encoding, the pipe, the
-/// parent's reading) short.
-pub(crate) fn encode(done: &Done) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(done.len() * 32 + 9);
+/// clean, and 9 bytes each keep what a large batch sends back small.
+pub(crate) fn encode_chunk(
+    done: &[(usize, Result<FileResult, InputError>)],
+    out: &mut Vec<u8>,
+) -> Option<()> {
     let put = |out: &mut Vec<u8>, bytes: &[u8]| -> Option<()> {
         out.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
         out.extend_from_slice(bytes);
         Some(())
     };
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
     for (i, result) in done {
         out.extend_from_slice(&(*i as u64).to_le_bytes());
         match result {
@@ -273,37 +366,114 @@ pub(crate) fn encode(done: &Done) -> Option<Vec<u8>> {
             }
             Ok(f) => {
                 out.push(FOUND);
-                put(&mut out, f.path.as_bytes())?;
+                put(out, f.path.as_bytes())?;
                 let body = serde_json::to_vec(&FoundRef {
                     findings: &f.report.findings,
                     excerpts: &f.excerpts,
                 })
                 .ok()?;
-                put(&mut out, &body)?;
+                put(out, &body)?;
             }
             Err(e) => {
                 out.push(FAILED);
-                put(&mut out, e.path().as_bytes())?;
+                put(out, e.path().as_bytes())?;
                 let body = serde_json::to_vec(&Failed {
                     list: matches!(e, InputError::List { .. }),
                     os: e.io_error().raw_os_error(),
                     message: e.io_error().to_string(),
                 })
                 .ok()?;
-                put(&mut out, &body)?;
+                put(out, &body)?;
             }
         }
     }
-    out.push(END);
-    out.extend_from_slice(&(done.len() as u64).to_le_bytes());
-    Some(out)
+    let len = u32::try_from(out.len() - start - 4)
+        .ok()
+        .filter(|len| *len != END)?;
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    Some(())
 }
 
-/// Reads what [`encode`] wrote for a batch of `inputs` inputs, naming clean documents
-/// with `name`; `None` for bytes it did not write (cut short, no end mark, a count
-/// that does not match, an index out of the batch, an unknown tag, a body that does
-/// not parse).
-pub(crate) fn decode(bytes: &[u8], inputs: usize, name: &dyn Fn(usize) -> String) -> Option<Done> {
+/// Appends the end of a worker's results: the end mark and how many there were.
+pub(crate) fn encode_end(count: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&END.to_le_bytes());
+    out.extend_from_slice(&(count as u64).to_le_bytes());
+}
+
+/// Reads what [`encode_chunk`] and [`encode_end`] wrote, in pieces of any size.
+#[derive(Debug, Default)]
+pub(crate) struct Decoder {
+    /// Bytes of a chunk not yet whole.
+    carry: Vec<u8>,
+    /// Results read so far.
+    count: usize,
+    /// The end mark arrived, with the right count.
+    ended: bool,
+}
+
+impl Decoder {
+    /// Reads `bytes`, the next piece of a worker's results in a batch of `inputs`
+    /// inputs, and hands every result it completes to `put`, naming clean documents
+    /// with `name`. `false` for bytes the worker did not write that way: a chunk that
+    /// does not parse, an index out of the batch, an unknown tag, an end mark with
+    /// the wrong count, anything after the end.
+    pub(crate) fn feed(
+        &mut self,
+        bytes: &[u8],
+        inputs: usize,
+        name: &dyn Fn(usize) -> String,
+        put: &mut Put<'_>,
+    ) -> bool {
+        if self.ended {
+            return bytes.is_empty();
+        }
+        // Whole chunks straight from `bytes` when nothing is carried over.
+        let carried;
+        let mut data: &[u8] = if self.carry.is_empty() {
+            bytes
+        } else {
+            self.carry.extend_from_slice(bytes);
+            carried = std::mem::take(&mut self.carry);
+            &carried
+        };
+        while let Some(head) = data.get(..4) {
+            let len = u32::from_le_bytes(head.try_into().expect("4 bytes"));
+            if len == END {
+                let Some(count) = data.get(4..12) else { break };
+                let count = u64::from_le_bytes(count.try_into().expect("8 bytes"));
+                self.ended = count == self.count as u64 && data.len() == 12;
+                return self.ended;
+            }
+            let Some(chunk) = data.get(4..4 + len as usize) else {
+                break;
+            };
+            if decode_chunk(chunk, inputs, name, &mut |i, r| {
+                self.count += 1;
+                put(i, r)
+            })
+            .is_none()
+            {
+                return false;
+            }
+            data = &data[4 + len as usize..];
+        }
+        self.carry = data.to_vec();
+        true
+    }
+
+    /// Whether the worker's results ended as it wrote them.
+    pub(crate) fn ended(&self) -> bool {
+        self.ended
+    }
+}
+
+/// The results of one chunk, to `put`; `None` if the chunk does not parse whole.
+fn decode_chunk(
+    chunk: &[u8],
+    inputs: usize,
+    name: &dyn Fn(usize) -> String,
+    put: &mut Put<'_>,
+) -> Option<()> {
     struct Bytes<'a>(&'a [u8]);
     impl<'a> Bytes<'a> {
         fn take(&mut self, len: usize) -> Option<&'a [u8]> {
@@ -319,28 +489,19 @@ pub(crate) fn decode(bytes: &[u8], inputs: usize, name: &dyn Fn(usize) -> String
             self.take(len)
         }
     }
-    let mut input = Bytes(bytes);
-    // The end mark's count, when there is one, sizes the list (it is checked below).
-    let count = bytes.len().checked_sub(8).map_or(0, |at| {
-        u64::from_le_bytes(bytes[at..].try_into().expect("8 bytes")) as usize
-    });
-    let mut done = Vec::with_capacity(count.min(bytes.len() / 9));
-    loop {
-        if input.0.first() == Some(&END) && input.0.len() == 9 {
-            input.take(1)?;
-            return (input.u64()? == done.len()).then_some(done);
-        }
+    let mut input = Bytes(chunk);
+    while !input.0.is_empty() {
         let i = input.u64().filter(|i| *i < inputs)?;
         let tag = input.take(1)?[0];
         if tag == CLEAN {
-            done.push((
+            put(
                 i,
                 Ok(FileResult {
                     path: name(i),
                     report: Report::default(),
                     excerpts: Vec::new(),
                 }),
-            ));
+            );
             continue;
         }
         let path = String::from_utf8(input.sized()?.to_vec()).ok()?;
@@ -369,8 +530,9 @@ pub(crate) fn decode(bytes: &[u8], inputs: usize, name: &dyn Fn(usize) -> String
             }
             _ => return None,
         };
-        done.push((i, result));
+        put(i, result);
     }
+    Some(())
 }
 
 /// For `tests/workers.rs`, which runs with one thread: a forked child that adds to
@@ -382,23 +544,25 @@ pub fn fork_self_test() -> Result<(), String> {
         return Err("worker processes are not available here".into());
     }
     let shared = Shared::new().ok_or("no shared mapping")?;
+    let name = |i: usize| i.to_string();
     let child = spawn(
-        &|| {
+        &|_sink: &mut dyn FnMut(&mut Done)| {
             shared.next().fetch_add(5, Ordering::Relaxed);
-            Vec::new()
         },
         &[],
     )
     .ok_or("fork failed")?;
-    if !child.join(0, &|i| i.to_string()).is_empty() {
+    let mut results = 0;
+    Child::finish(vec![child], 0, &name, &mut |_, _| results += 1);
+    if results != 0 {
         return Err("results from nowhere".into());
     }
     if shared.next().load(Ordering::Relaxed) != 5 {
         return Err("the counter is not shared with the child".into());
     }
-    // A child that dies mid-way: joining it panics, as a panicking thread would.
+    // A child that dies mid-way: finishing it panics, as a panicking thread would.
     let dying = spawn(
-        &|| {
+        &|_sink: &mut dyn FnMut(&mut Done)| {
             // SAFETY: ends this (child) process at once, before any result is sent.
             unsafe { libc::_exit(3) }
         },
@@ -409,7 +573,7 @@ pub fn fork_self_test() -> Result<(), String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        dying.join(0, &|i| i.to_string())
+        Child::finish(vec![dying], 0, &name, &mut |_, _| {})
     }));
     std::panic::set_hook(hook);
     match joined {
@@ -497,37 +661,69 @@ mod tests {
             .join("\n")
     }
 
+    /// What a worker writes: `done` in chunks of `per_chunk` results, then the end.
+    fn encode(done: &Done, per_chunk: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in done.chunks(per_chunk.max(1)) {
+            encode_chunk(chunk, &mut out).unwrap();
+        }
+        encode_end(done.len(), &mut out);
+        out
+    }
+
+    /// What the parent reads from `bytes` fed in `pieces` of that size, for a batch
+    /// of `inputs`; `None` if any piece is refused or the end is missing.
+    fn decode(bytes: &[u8], pieces: usize, inputs: usize) -> Option<Done> {
+        let mut decoder = Decoder::default();
+        let mut done = Vec::new();
+        for piece in bytes.chunks(pieces.max(1)) {
+            if !decoder.feed(piece, inputs, &name, &mut |i, r| done.push((i, r))) {
+                return None;
+            }
+        }
+        decoder.ended().then_some(done)
+    }
+
     /// What a worker sends is what the parent gets: names, findings, excerpts, and
-    /// errors with the same message and OS error code.
+    /// errors with the same message and OS error code, whatever the chunks and
+    /// however the pipe cuts the bytes.
     #[test]
     fn results_come_back_as_they_were_sent() {
         let done = sample();
-        let back = decode(&encode(&done).unwrap(), 12, &name).unwrap();
-        assert_eq!(shown(&back), shown(&done));
+        for per_chunk in [1, 2, 4] {
+            let bytes = encode(&done, per_chunk);
+            for pieces in [1, 3, 7, bytes.len()] {
+                let back = decode(&bytes, pieces, 12).unwrap();
+                assert_eq!(
+                    shown(&back),
+                    shown(&done),
+                    "{per_chunk} per chunk, pieces of {pieces}"
+                );
+            }
+        }
+        assert!(decode(&encode(&Vec::new(), 1), 1, 0).unwrap().is_empty());
     }
 
     /// Cut or altered bytes are refused, never read as other results.
     #[test]
     fn bytes_it_did_not_write_are_refused() {
-        let bytes = encode(&sample()).unwrap();
+        let bytes = encode(&sample(), 2);
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut], 12, &name).is_none(), "cut at {cut}");
+            assert!(decode(&bytes[..cut], 5, 12).is_none(), "cut at {cut}");
         }
+        // The first result's tag: after the chunk length (4) and its index (8).
         let mut bad = bytes.clone();
-        bad[8] = 9;
-        assert!(decode(&bad, 12, &name).is_none(), "unknown tag");
+        bad[12] = 9;
+        assert!(decode(&bad, 5, 12).is_none(), "unknown tag");
         let mut miscounted = bytes.clone();
         let at = miscounted.len() - 8;
         miscounted[at] ^= 1;
-        assert!(decode(&miscounted, 12, &name).is_none(), "wrong count");
+        assert!(decode(&miscounted, 5, 12).is_none(), "wrong count");
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer, 5, 12).is_none(), "bytes after the end");
         // An index past the batch is not an input the worker was given.
-        assert!(
-            decode(&bytes, 11, &name).is_none(),
-            "index out of the batch"
-        );
-        assert!(decode(&encode(&Vec::new()).unwrap(), 0, &name)
-            .unwrap()
-            .is_empty());
+        assert!(decode(&bytes, 5, 11).is_none(), "index out of the batch");
     }
 
     /// The counters in shared memory start as the threads' do.

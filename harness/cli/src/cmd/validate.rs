@@ -2,7 +2,7 @@
 
 use super::common;
 use crate::exit::{ExpectedError, Outcome};
-use eioa_report::validation::{terminal_safe, ValidationRun};
+use eioa_report::validation::{terminal_safe, HumanReport, ValidationRun};
 use eioa_validate::input::{self, BatchOptions, InputError};
 use eioa_validate::{ValidatorOptions, DEFAULT_MAX_BYTES};
 use std::ffi::OsStr;
@@ -144,35 +144,64 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         own_fd_tables: true,
         processes: true,
     };
-    let files = input::validate_args(&validator, &paths, opts).map_err(io_error)?;
-    let run = ValidationRun {
-        tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
-        schema_set: validator.info().clone(),
-        files,
-        elapsed: started.elapsed(),
-    };
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match args.format {
-        Format::Human => run.to_human(color, args.quiet),
-        Format::Json => run.to_json(),
-        Format::Junit => run.to_junit(),
+    let summary = match args.format {
+        Format::Human => {
+            // Written as the batch runs, a file at a time, in input order: the run keeps
+            // counts, not 20,000 results, and its end is one line. A file that cannot
+            // be read ends the run after the findings of every file before it.
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+            let mut human = HumanReport::new(color, args.quiet);
+            let mut written = out.write_all(HumanReport::header(validator.info()).as_bytes());
+            let batch = input::validate_args_each(&validator, &paths, opts, &mut |f| {
+                let text = human.file(&f);
+                if written.is_ok() && !text.is_empty() {
+                    written = out.write_all(text.as_bytes());
+                }
+            });
+            if let Err(e) = batch {
+                let _ = out.flush();
+                return Err(io_error(e));
+            }
+            written?;
+            out.write_all(human.end(started.elapsed()).as_bytes())?;
+            out.flush()?;
+            human.summary()
+        }
+        Format::Json | Format::Junit => {
+            let files = input::validate_args(&validator, &paths, opts).map_err(io_error)?;
+            let run = ValidationRun {
+                tool: format!("eioa {}", env!("CARGO_PKG_VERSION")),
+                schema_set: validator.info().clone(),
+                files,
+                elapsed: started.elapsed(),
+            };
+            let text = match args.format {
+                Format::Json => run.to_json(),
+                _ => run.to_junit(),
+            };
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            let summary = run.summary();
+            // The process ends next: freeing a result and a path per input one by one
+            // (20,000 of each in a large batch) would only add a serial tail to a
+            // parallel run.
+            std::mem::forget((run, text));
+            summary
+        }
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    let outcome = if run.summary().invalid == 0 {
+    let outcome = if summary.invalid == 0 {
         Outcome::Success
     } else {
         Outcome::Findings
     };
-    // The process ends next: freeing a result and a path per input one by one (20,000
-    // of each in a large batch) would only add a serial tail to a parallel run.
     std::mem::forget(paths);
-    std::mem::forget((run, text, list, args.paths));
+    std::mem::forget((list, args.paths));
     Ok(outcome)
 }
 

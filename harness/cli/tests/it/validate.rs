@@ -601,3 +601,113 @@ fn a_list_that_names_nothing_or_cannot_be_read_is_an_error() {
         assert!(o.stderr.contains(message), "{args:?}: {}", o.stderr);
     }
 }
+
+#[test]
+fn human_output_stops_after_the_files_before_an_unreadable_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a-faq.xml"), faq_as_printed()).unwrap();
+    std::fs::write(tmp.path().join("c-faq.xml"), faq_as_printed()).unwrap();
+    let args = ["validate", TODAY, "a-faq.xml", "b-missing.xml", "c-faq.xml"];
+    let o = run(tmp.path(), &args, Stdio::null(), None, false);
+    assert_eq!(o.code, Some(3), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("cannot read b-missing.xml"),
+        "{}",
+        o.stderr
+    );
+    let out = text(&o.stdout);
+    // The findings of the file before it, none of the file after it, and no summary:
+    // the run did not check every file.
+    assert!(out.contains("a-faq.xml:"), "{out}");
+    assert!(!out.contains("c-faq.xml"), "{out}");
+    assert!(!out.contains("checked "), "{out}");
+    // JSON and JUnit are whole documents or nothing.
+    for format in ["json", "junit"] {
+        let mut all = args.to_vec();
+        all.extend(["--format", format]);
+        let o = run(tmp.path(), &all, Stdio::null(), None, false);
+        assert_eq!(o.code, Some(3), "{format}: {}", o.stderr);
+        assert!(o.stdout.is_empty(), "{format}: {}", text(&o.stdout));
+    }
+}
+
+#[test]
+fn a_directory_among_many_file_arguments_is_listed_in_its_place_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let valid = std::fs::read(root().join("fixtures/valid/egen-foretagare.xml")).unwrap();
+    for name in ["x.xml", "y.xml"] {
+        std::fs::write(sub.join(name), faq_as_printed()).unwrap();
+    }
+    // Enough files for worker processes, with the directory in the middle, and every
+    // fifth file with findings so that the human output has something to show.
+    let mut names = Vec::new();
+    for i in 0..700 {
+        let name = format!("n{i:04}.xml");
+        let bytes = if i % 5 == 0 {
+            faq_as_printed()
+        } else {
+            valid.clone()
+        };
+        std::fs::write(tmp.path().join(&name), bytes).unwrap();
+        names.push(name);
+    }
+    names.insert(350, "sub".to_string());
+    let mut expected: Vec<String> = names.clone();
+    expected.splice(350..351, ["sub/x.xml".to_string(), "sub/y.xml".to_string()]);
+    for workers in [None, Some("threads")] {
+        let run_with = |format: &str| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_eioa"));
+            cmd.args(["validate", "--threads", "2", TODAY, "--format", format])
+                .args(&names)
+                .current_dir(tmp.path())
+                .env("NO_COLOR", "1")
+                .env_remove("EIOA_SCHEMA_DIR")
+                .env_remove("EIOA_WORKERS");
+            if let Some(w) = workers {
+                cmd.env("EIOA_WORKERS", w);
+            }
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+            out.stdout
+        };
+        let json = run_with("json");
+        let got = reported_paths(&json);
+        assert!(
+            got == expected,
+            "{workers:?}: {} paths reported for {}, the first difference at {:?}",
+            got.len(),
+            expected.len(),
+            got.iter().zip(&expected).position(|(a, b)| a != b)
+        );
+        // The human report names each file with findings once, in the same order.
+        let human = text(&run_with("human"));
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let invalid: Vec<&str> = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["valid"] == false)
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(invalid.len(), 142, "{workers:?}");
+        let mut at = 0;
+        for path in invalid {
+            let found = human[at..]
+                .find(&format!("{path}:"))
+                .unwrap_or_else(|| panic!("{path} missing or out of order ({workers:?})"));
+            at += found + 1;
+        }
+        // Each finding once: as many source pointers as the JSON has findings.
+        let findings: usize = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["findings"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(human.matches("-->").count(), findings, "{workers:?}");
+        assert!(human.contains("checked 702 files in "), "{human}");
+        assert!(human.contains(": 560 valid, 142 invalid; "), "{human}");
+    }
+}
