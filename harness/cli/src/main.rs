@@ -80,6 +80,7 @@ fn main() -> ExitCode {
     };
     exit::reset_sigpipe();
     let cli = args::parse();
+    let validate = matches!(cli.command, Command::Validate(_));
     let result = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Generate(a) => cmd::generate::run(a),
@@ -99,5 +100,8 @@ fn main() -> ExitCode {
         Command::Session(c) => cmd::session::run(c),
         Command::Console(a) => cmd::console::run(a),
     };
+    if validate {
+        exit::now(exit::code(result));
+    }
     exit::finish(result)
 }
