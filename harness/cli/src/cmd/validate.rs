@@ -167,9 +167,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 let _ = out.flush();
                 return Err(io_error(e));
             }
-            written?;
-            out.write_all(human.end(started.elapsed()).as_bytes())?;
-            out.flush()?;
+            written.map_err(output_error)?;
+            out.write_all(human.end(started.elapsed()).as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(output_error)?;
             human.summary()
         }
         Format::Json | Format::Junit => {
@@ -185,8 +186,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 _ => run.to_junit(),
             };
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(output_error)?;
             let summary = run.summary();
             // The process ends next: freeing a result and a path per input one by one
             // (20,000 of each in a large batch) would only add a serial tail to a
@@ -235,6 +237,15 @@ fn list_name(file: Option<&Path>) -> String {
         Some(f) => format!("the list {}", terminal_safe(&f.display().to_string())),
         None => "the list".into(),
     }
+}
+
+/// A report that could not be written is an I/O error (exit 3), except a reader that
+/// went away (`| head`), which ends the run quietly (see `exit::finish`).
+fn output_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return e.into();
+    }
+    ExpectedError::Io(format!("cannot write the report to standard output: {e}")).into()
 }
 
 pub(crate) fn io_error(e: InputError) -> anyhow::Error {

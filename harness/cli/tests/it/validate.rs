@@ -711,3 +711,28 @@ fn a_directory_among_many_file_arguments_is_listed_in_its_place_once() {
         assert!(human.contains(": 560 valid, 142 invalid; "), "{human}");
     }
 }
+
+#[test]
+fn a_report_that_cannot_be_written_is_an_io_error() {
+    let faq = root().join("fixtures/faq");
+    for format in ["human", "json", "junit"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_eioa"))
+            .args(["validate", TODAY, "--format", format])
+            .arg(&faq)
+            .env("NO_COLOR", "1")
+            .env_remove("EIOA_SCHEMA_DIR")
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{format}: {stderr}");
+        assert!(
+            stderr.contains("cannot write the report"),
+            "{format}: {stderr}"
+        );
+    }
+}
