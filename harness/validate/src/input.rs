@@ -591,6 +591,7 @@ pub fn validate_all_each(
         |i| inputs[i].name(),
         each,
     )
+    .map_err(|stopped| stopped.error)
 }
 
 /// [`collect`] then [`validate_all`], for the arguments of a command line, without
@@ -618,7 +619,7 @@ pub fn validate_args_each(
 ) -> Result<(), InputError> {
     // Standard input can be read only once: no second run with it.
     if args.iter().any(|a| a.as_ref() == "-") {
-        return validate_all_each(validator, &collect(args)?, opts, each);
+        return the_long_way(validator, args, 0, Vec::new(), opts, each);
     }
     let mut handed = 0;
     let run = in_parallel(
@@ -635,10 +636,81 @@ pub fn validate_args_each(
         Ok(()) => Ok(()),
         // A directory to list (reading one fails), or an input that cannot be read:
         // every argument before it was a file that was read, as the long way would
-        // have read it, so the long way goes on from there. It gives the listing and
-        // names the same failure as ever (listing errors come first).
-        Err(_) => validate_all_each(validator, &collect(&args[handed..])?, opts, each),
+        // have read it, so the long way goes on from there, with what the workers had
+        // already read after it (a pipe can be read only once).
+        Err(stopped) => the_long_way(validator, args, handed, stopped.later, opts, each),
     }
+}
+
+/// [`collect`] and [`validate_all_each`] for `args[from..]`, an argument at a time in
+/// order: each run of arguments that are not directories is one batch, each directory
+/// another, so the results before an argument that cannot be listed are handed on
+/// before its error, as for an input that cannot be read. `known` holds results of
+/// arguments (by index in `args`) already read and checked: they are used, not read
+/// again.
+fn the_long_way(
+    validator: &Validator,
+    args: &[impl AsRef<OsStr> + Sync],
+    from: usize,
+    known: Vec<(usize, FileResult)>,
+    opts: BatchOptions,
+    each: &mut dyn FnMut(FileResult),
+) -> Result<(), InputError> {
+    let mut known: std::collections::HashMap<usize, FileResult> = known.into_iter().collect();
+    let mut at = from;
+    while at < args.len() {
+        let mut inputs = Vec::new();
+        let mut have: Vec<std::sync::Mutex<Option<FileResult>>> = Vec::new();
+        let mut stop = None;
+        while at < args.len() {
+            let arg = args[at].as_ref();
+            if let Some(f) = known.remove(&at) {
+                inputs.push(Input::File(PathBuf::from(arg)));
+                have.push(std::sync::Mutex::new(Some(f)));
+            } else if arg == "-" {
+                inputs.push(Input::Stdin);
+                have.push(std::sync::Mutex::new(None));
+            } else {
+                match std::fs::metadata(arg) {
+                    Ok(meta) if meta.is_dir() => break,
+                    Ok(_) => {
+                        inputs.push(Input::File(PathBuf::from(arg)));
+                        have.push(std::sync::Mutex::new(None));
+                    }
+                    Err(source) => {
+                        stop = Some(InputError::Read {
+                            path: PathBuf::from(arg).display().to_string(),
+                            source,
+                        });
+                        break;
+                    }
+                }
+            }
+            at += 1;
+        }
+        if !inputs.is_empty() {
+            in_parallel(
+                inputs.len(),
+                opts,
+                |i| match have[i].lock().map(|mut h| h.take()) {
+                    Ok(Some(f)) => Ok(f),
+                    _ => validate_input(validator, &inputs[i], opts.excerpts),
+                },
+                |i| inputs[i].name(),
+                each,
+            )
+            .map_err(|stopped| stopped.error)?;
+        }
+        if let Some(e) = stop {
+            return Err(e);
+        }
+        if at < args.len() {
+            // A directory.
+            validate_all_each(validator, &collect(&args[at..=at])?, opts, each)?;
+            at += 1;
+        }
+    }
+    Ok(())
 }
 
 /// What a worker did: each input it took, by index, and its outcome.
@@ -659,7 +731,7 @@ fn in_parallel(
     one: impl Fn(usize) -> Result<FileResult, InputError> + Sync,
     name: impl Fn(usize) -> String,
     each: &mut dyn FnMut(FileResult),
-) -> Result<(), InputError> {
+) -> Result<(), Stopped> {
     let threads = opts.threads.clamp(1, n.clamp(1, MAX_THREADS));
     // Indices are claimed a few at a time: the counter's cache line then moves
     // between cores once per claim, not once per document. A claim is one index
@@ -806,6 +878,17 @@ struct InOrder<'a> {
     each: &'a mut dyn FnMut(FileResult),
     /// The first failure, in input order: nothing after it is handed on.
     failed: Option<InputError>,
+    /// Inputs after the failure that were read and checked all the same (a worker
+    /// had started them): kept for [`Stopped::later`].
+    later: Vec<(usize, FileResult)>,
+}
+
+/// How a batch stopped at its first failing input.
+#[derive(Debug)]
+pub(crate) struct Stopped {
+    pub(crate) error: InputError,
+    /// Inputs after it that workers had already read and checked, by index.
+    pub(crate) later: Vec<(usize, FileResult)>,
 }
 
 impl<'a> InOrder<'a> {
@@ -816,6 +899,7 @@ impl<'a> InOrder<'a> {
             ahead: std::collections::VecDeque::new(),
             each,
             failed: None,
+            later: Vec::new(),
         }
     }
 
@@ -829,6 +913,9 @@ impl<'a> InOrder<'a> {
     /// twice, is a worker that did not do what it was given: it panics.
     fn put(&mut self, i: usize, result: Result<FileResult, InputError>) {
         if self.failed.is_some() {
+            if let Ok(f) = result {
+                self.later.push((i, f));
+            }
             return;
         }
         assert!(
@@ -850,7 +937,12 @@ impl<'a> InOrder<'a> {
                 Ok(f) => (self.each)(f),
                 Err(e) => {
                     self.failed = Some(e);
-                    self.ahead.clear();
+                    let next = self.next;
+                    for (at, result) in self.ahead.drain(..).enumerate() {
+                        if let Some(Ok(f)) = result {
+                            self.later.push((next + at, f));
+                        }
+                    }
                     return;
                 }
             }
@@ -859,9 +951,12 @@ impl<'a> InOrder<'a> {
 
     /// The first failure, or `Ok` when every input was handed on. An input missing
     /// before any failure is a result lost on the way: it panics, never a short report.
-    fn finish(self) -> Result<(), InputError> {
-        if let Some(e) = self.failed {
-            return Err(e);
+    fn finish(self) -> Result<(), Stopped> {
+        if let Some(error) = self.failed {
+            return Err(Stopped {
+                error,
+                later: self.later,
+            });
         }
         assert_eq!(
             self.next, self.n,
@@ -1038,7 +1133,7 @@ mod tests {
                 let Err(err) = got else {
                     panic!("no failure reported")
                 };
-                assert_eq!(err.path(), fail_at.to_string(), "{threads} threads");
+                assert_eq!(err.error.path(), fail_at.to_string(), "{threads} threads");
                 // Every input before the failure was handed on, in order, and none after.
                 let before: Vec<String> = (0..fail_at).map(|i| i.to_string()).collect();
                 assert_eq!(handed, before, "{threads} threads");
@@ -1072,7 +1167,10 @@ mod tests {
             for (i, r) in arrivals {
                 order.put(i, r);
             }
-            let end = order.finish().map_err(|e| e.path().to_string());
+            let end = order.finish().map_err(|e| {
+                let later: Vec<usize> = e.later.iter().map(|(i, _)| *i).collect();
+                (e.error.path().to_string(), later)
+            });
             (handed, end)
         };
         let arrivals = vec![ok(2), ok(0), ok(4), ok(1), ok(3), ok(7), ok(5), ok(6)];
@@ -1084,7 +1182,10 @@ mod tests {
         // there; everything before it is handed on first.
         let (handed, end) = run(vec![ok(0), failed(3), ok(5), failed(2), ok(1)], 9);
         assert_eq!(handed, ["0", "1"]);
-        assert_eq!(end, Err("2".to_string()));
+        // What was checked after it is kept (for the long way), failures not.
+        assert_eq!(end, Err(("2".to_string(), vec![5])));
+        let (_, end) = run(vec![ok(0), failed(1), ok(4), ok(2)], 9);
+        assert_eq!(end, Err(("1".to_string(), vec![4, 2])));
         // A result missing before any failure, one sent twice (before or after it was
         // handed on), or one past the batch: a batch that lost track, never a short
         // report.
@@ -1099,6 +1200,46 @@ mod tests {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(arrivals, n)));
             assert!(caught.is_err(), "{n} inputs");
         }
+    }
+
+    /// What the first pass over the arguments already read after a directory is used,
+    /// not read again (a pipe gives its bytes once): here a name that no longer exists.
+    #[test]
+    fn the_long_way_uses_what_was_already_read() {
+        let v = Validator::embedded().unwrap();
+        let dir = std::env::temp_dir().join(format!("eioa-long-way-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/a.xml"), "<a/>").unwrap();
+        let args = [
+            dir.join("sub").into_os_string(),
+            dir.join("gone.xml").into_os_string(),
+        ];
+        let read_before = FileResult {
+            path: "gone.xml, as read before".into(),
+            report: Report::default(),
+            excerpts: vec![],
+        };
+        let opts = BatchOptions {
+            threads: 2,
+            excerpts: false,
+            own_fd_tables: false,
+            processes: false,
+        };
+        let mut handed = Vec::new();
+        the_long_way(&v, &args, 0, vec![(1, read_before)], opts, &mut |f| {
+            handed.push(f.path)
+        })
+        .unwrap();
+        assert_eq!(handed.len(), 2, "{handed:?}");
+        assert!(handed[0].ends_with("a.xml"), "{handed:?}");
+        assert_eq!(handed[1], "gone.xml, as read before");
+        // Without it, the name is looked up, and its error comes after the directory.
+        let mut handed = Vec::new();
+        let err =
+            the_long_way(&v, &args, 0, vec![], opts, &mut |f| handed.push(f.path)).unwrap_err();
+        assert!(err.path().ends_with("gone.xml"), "{}", err.path());
+        assert_eq!(handed.len(), 1, "{handed:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A file is read whole up to the limit, and one byte past it is "too large",

@@ -736,3 +736,38 @@ fn a_report_that_cannot_be_written_is_an_io_error() {
         );
     }
 }
+
+#[test]
+fn what_comes_before_an_argument_that_cannot_be_listed_is_reported_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(tmp.path().join("a.xml"), faq_as_printed()).unwrap();
+    std::fs::write(sub.join("inner.xml"), faq_as_printed()).unwrap();
+    // A file, a directory, then a name that does not exist: the findings of the first
+    // two come before the error, whether the run starts with the arguments as files
+    // or, with standard input among them, the long way.
+    for (args, stdin) in [
+        (vec!["a.xml", "sub", "nosuch.xml"], None),
+        (vec!["a.xml", "-", "sub", "nosuch.xml"], Some("<a/>")),
+    ] {
+        let mut all = vec!["validate", TODAY];
+        all.extend(&args);
+        let input = match stdin {
+            Some(text) => {
+                std::fs::write(tmp.path().join("stdin.xml"), text).unwrap();
+                Stdio::from(std::fs::File::open(tmp.path().join("stdin.xml")).unwrap())
+            }
+            None => Stdio::null(),
+        };
+        let o = run(tmp.path(), &all, input, None, false);
+        assert_eq!(o.code, Some(3), "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains("cannot read nosuch.xml"), "{}", o.stderr);
+        let out = text(&o.stdout);
+        assert!(out.contains("a.xml:"), "{args:?}: {out}");
+        assert!(out.contains("sub/inner.xml:"), "{args:?}: {out}");
+        if stdin.is_some() {
+            assert!(out.contains("<stdin>"), "{args:?}: {out}");
+        }
+    }
+}
