@@ -449,6 +449,10 @@ pub struct BatchOptions {
     pub processes: bool,
 }
 
+/// Inputs past the next one to hand on that workers may claim, at least (see
+/// `in_parallel`).
+const WINDOW: usize = 2048;
+
 /// Inputs below which a batch keeps to threads: forking costs more than it saves.
 pub const FORK_FROM: usize = 512;
 
@@ -738,7 +742,15 @@ fn in_parallel(
     // until a worker's share is 128 or more, and never more than 1/64 of it, so the
     // workers still finish together.
     let claim = (n / (threads * 64)).clamp(1, 16);
-    let local = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+    // How far past the next input to hand on a worker may claim: behind one slow
+    // input (a pipe nobody writes to yet, a huge file) the others stop there, so the
+    // results waiting for it stay a few hundred kilobytes, whatever the batch's size.
+    let window = (threads * claim * 8).max(WINDOW);
+    let local = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(usize::MAX),
+        AtomicUsize::new(0),
+    );
     // Worker processes keep the two counters in memory they share.
     #[cfg(target_os = "linux")]
     let shared = (opts.processes
@@ -749,16 +761,28 @@ fn in_parallel(
     .then(crate::procs::Shared::new)
     .flatten();
     #[cfg(target_os = "linux")]
-    let (next, first_stop) = match &shared {
-        Some(s) => (s.next(), s.first_stop()),
-        None => (&local.0, &local.1),
+    let (next, first_stop, handed) = match &shared {
+        Some(s) => (s.next(), s.first_stop(), s.handed()),
+        None => (&local.0, &local.1, &local.2),
     };
     #[cfg(not(target_os = "linux"))]
-    let (next, first_stop) = (&local.0, &local.1);
-    // A worker hands the results of each claim to its sink, which takes them.
-    let work = |sink: &mut dyn FnMut(&mut Done)| {
+    let (next, first_stop, handed) = (&local.0, &local.1, &local.2);
+    // A worker hands the results of each claim to its sink, which takes them; with
+    // `true` (nothing to hand on), it is asked to wait a little for the inputs before
+    // the window to be handed on.
+    let work = |sink: &mut dyn FnMut(&mut Done, bool)| {
         let mut done: Done = Vec::with_capacity(claim);
         loop {
+            loop {
+                let at = next.load(Ordering::Relaxed);
+                if at >= n
+                    || at > first_stop.load(Ordering::Relaxed)
+                    || at < handed.load(Ordering::Relaxed).saturating_add(window)
+                {
+                    break;
+                }
+                sink(&mut done, true);
+            }
             let from = next.fetch_add(claim, Ordering::Relaxed);
             let mut stop = false;
             for i in from..from.saturating_add(claim) {
@@ -773,13 +797,13 @@ fn in_parallel(
                 }
                 done.push((i, step));
             }
-            sink(&mut done);
+            sink(&mut done, false);
             if stop {
                 break;
             }
         }
     };
-    let mut order = InOrder::new(n, each);
+    let mut order = InOrder::new(n, each, handed);
     #[cfg(target_os = "linux")]
     if shared.is_some() {
         // Forked before this process works itself, so each child starts from the same
@@ -795,8 +819,11 @@ fn in_parallel(
             }
         }
         if !children.is_empty() {
-            work(&mut |done: &mut Done| {
+            work(&mut |done: &mut Done, wait: bool| {
                 order.put_all(done);
+                if wait {
+                    crate::procs::Child::wait_any(&children, 1);
+                }
                 for child in children.iter_mut() {
                     child.poll(n, &name, &mut |i, r| order.put(i, r));
                 }
@@ -808,7 +835,8 @@ fn in_parallel(
     #[cfg(not(target_os = "linux"))]
     let _ = &name;
     if threads == 1 {
-        work(&mut |done: &mut Done| order.put_all(done));
+        // Alone, it never waits: every input before its next one is handed on.
+        work(&mut |done: &mut Done, _| order.put_all(done));
     } else {
         // The calling thread is a worker too: it has the validator's compiled schema
         // already, so one compilation fewer before the batch gets going. With their own
@@ -830,9 +858,13 @@ fn in_parallel(
                     }
                     // The caller may have stopped waiting; nothing to tell then.
                     let _ = ready.send(());
-                    work(&mut |done: &mut Done| {
-                        // Only a caller that is unwinding has stopped listening.
-                        let _ = results.send(std::mem::take(done));
+                    work(&mut |done: &mut Done, wait: bool| {
+                        if wait {
+                            std::thread::sleep(std::time::Duration::from_micros(500));
+                        } else {
+                            // Only a caller that is unwinding has stopped listening.
+                            let _ = results.send(std::mem::take(done));
+                        }
                     });
                 });
                 match spawned {
@@ -846,8 +878,14 @@ fn in_parallel(
             for _ in 0..workers.len() {
                 let _ = started.recv();
             }
-            work(&mut |done: &mut Done| {
+            work(&mut |done: &mut Done, wait: bool| {
                 order.put_all(done);
+                if wait {
+                    let pause = std::time::Duration::from_millis(1);
+                    if let Ok(mut theirs) = received.recv_timeout(pause) {
+                        order.put_all(&mut theirs);
+                    }
+                }
                 while let Ok(mut theirs) = received.try_recv() {
                     order.put_all(&mut theirs);
                 }
@@ -876,6 +914,8 @@ struct InOrder<'a> {
     /// Results of inputs `next..`, by their distance from `next`.
     ahead: std::collections::VecDeque<Option<Result<FileResult, InputError>>>,
     each: &'a mut dyn FnMut(FileResult),
+    /// Where the workers see `next`, for the window they claim within.
+    handed: &'a AtomicUsize,
     /// The first failure, in input order: nothing after it is handed on.
     failed: Option<InputError>,
     /// Inputs after the failure that were read and checked all the same (a worker
@@ -892,12 +932,13 @@ pub(crate) struct Stopped {
 }
 
 impl<'a> InOrder<'a> {
-    fn new(n: usize, each: &'a mut dyn FnMut(FileResult)) -> Self {
+    fn new(n: usize, each: &'a mut dyn FnMut(FileResult), handed: &'a AtomicUsize) -> Self {
         InOrder {
             n,
             next: 0,
             ahead: std::collections::VecDeque::new(),
             each,
+            handed,
             failed: None,
             later: Vec::new(),
         }
@@ -933,6 +974,7 @@ impl<'a> InOrder<'a> {
                 unreachable!("the front was just looked at")
             };
             self.next += 1;
+            self.handed.store(self.next, Ordering::Relaxed);
             match result {
                 Ok(f) => (self.each)(f),
                 Err(e) => {
@@ -1163,7 +1205,8 @@ mod tests {
         let run = |arrivals: Done, n: usize| {
             let mut handed: Vec<String> = Vec::new();
             let mut each = |f: FileResult| handed.push(f.path);
-            let mut order = InOrder::new(n, &mut each);
+            let published = AtomicUsize::new(0);
+            let mut order = InOrder::new(n, &mut each, &published);
             for (i, r) in arrivals {
                 order.put(i, r);
             }
@@ -1199,6 +1242,47 @@ mod tests {
             let caught =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(arrivals, n)));
             assert!(caught.is_err(), "{n} inputs");
+        }
+    }
+
+    /// Behind one slow input the other workers stop at the window: what waits to be
+    /// handed on stays bounded, however large the batch.
+    #[test]
+    fn workers_stop_at_the_window_behind_a_slow_input() {
+        let n = 50_000;
+        // The furthest input started while input 0 was still running.
+        for threads in [2, 4] {
+            let slow = std::sync::atomic::AtomicBool::new(true);
+            let while_slow = AtomicUsize::new(0);
+            let opts = BatchOptions {
+                threads,
+                excerpts: false,
+                own_fd_tables: false,
+                processes: false,
+            };
+            in_parallel(
+                n,
+                opts,
+                |i| {
+                    if i == 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        slow.store(false, Ordering::SeqCst);
+                    } else if slow.load(Ordering::SeqCst) {
+                        while_slow.fetch_max(i, Ordering::SeqCst);
+                    }
+                    result(i)
+                },
+                |i| i.to_string(),
+                &mut |_| {},
+            )
+            .unwrap();
+            let claim = (n / (threads * 64)).clamp(1, 16);
+            let bound = WINDOW.max(threads * claim * 8) + threads * claim;
+            let got = while_slow.load(Ordering::SeqCst);
+            assert!(
+                got > 0 && got < bound,
+                "{threads} threads: input {got} started while input 0 ran (bound {bound})"
+            );
         }
     }
 

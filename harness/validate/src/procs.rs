@@ -38,21 +38,21 @@ fn children_are_waited_for() -> bool {
     }
 }
 
-/// The batch's two counters, in memory that forked children share with the parent.
+/// The batch's counters, in memory that forked children share with the parent.
 pub(crate) struct Shared {
     ptr: *mut AtomicUsize,
 }
 
 impl Shared {
-    /// `next` and `first_stop` as the threads version starts them, or `None` when the
-    /// mapping fails.
+    /// `next`, `first_stop` and `handed` as the threads version starts them, or `None`
+    /// when the mapping fails.
     pub(crate) fn new() -> Option<Shared> {
-        // SAFETY: a fresh anonymous shared mapping of two words, zeroed by the kernel;
+        // SAFETY: a fresh anonymous shared mapping of three words, zeroed by the kernel;
         // AtomicUsize has usize's layout and works across processes on shared memory.
         unsafe {
             let ptr = libc::mmap(
                 std::ptr::null_mut(),
-                2 * std::mem::size_of::<usize>(),
+                3 * std::mem::size_of::<usize>(),
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED | libc::MAP_ANONYMOUS,
                 -1,
@@ -68,7 +68,7 @@ impl Shared {
     }
 
     pub(crate) fn next(&self) -> &AtomicUsize {
-        // SAFETY: the mapping lives as long as `self` and holds two atomics.
+        // SAFETY: the mapping lives as long as `self` and holds three atomics.
         unsafe { &*self.ptr }
     }
 
@@ -76,13 +76,18 @@ impl Shared {
         // SAFETY: as above, the second word.
         unsafe { &*self.ptr.add(1) }
     }
+
+    pub(crate) fn handed(&self) -> &AtomicUsize {
+        // SAFETY: as above, the third word.
+        unsafe { &*self.ptr.add(2) }
+    }
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
         // SAFETY: the mapping `new` made, unmapped once.
         unsafe {
-            libc::munmap(self.ptr.cast(), 2 * std::mem::size_of::<usize>());
+            libc::munmap(self.ptr.cast(), 3 * std::mem::size_of::<usize>());
         }
     }
 }
@@ -102,7 +107,7 @@ pub(crate) struct Child {
 
 /// A worker's loop over the batch: it hands the results of each claim to the sink it
 /// is given, which takes them out of the list.
-pub(crate) type Work<'a> = dyn Fn(&mut dyn FnMut(&mut Done)) + 'a;
+pub(crate) type Work<'a> = dyn Fn(&mut dyn FnMut(&mut Done, bool)) + 'a;
 
 /// Bytes a child gathers before it writes them to its pipe: a few hundred clean
 /// results, so the parent sees them while the batch runs, in a few dozen writes.
@@ -147,7 +152,16 @@ pub(crate) fn spawn(work: &Work<'_>, siblings: &[Child]) -> Option<Child> {
                 let mut out = std::fs::File::from(write);
                 let mut bytes = Vec::with_capacity(2 * FLUSH_AT);
                 let (mut sent, mut ok) = (0usize, true);
-                work(&mut |done: &mut Done| {
+                work(&mut |done: &mut Done, wait: bool| {
+                    if wait {
+                        // The parent may be waiting for what this one holds back.
+                        if ok && !bytes.is_empty() {
+                            ok = out.write_all(&bytes).is_ok();
+                            bytes.clear();
+                        }
+                        std::thread::sleep(std::time::Duration::from_micros(500));
+                        return;
+                    }
                     sent += done.len();
                     ok = ok && encode_chunk(done, &mut bytes).is_some();
                     done.clear();
@@ -225,6 +239,24 @@ impl Child {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => self.fail(Ok(0)),
             }
+        }
+    }
+
+    /// Waits until one of `children` has sent something (or ended), at most
+    /// `millis` milliseconds.
+    pub(crate) fn wait_any(children: &[Child], millis: i32) {
+        let mut open: Vec<libc::pollfd> = children
+            .iter()
+            .filter(|c| !c.eof)
+            .map(|c| libc::pollfd {
+                fd: c.results.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        if !open.is_empty() {
+            // SAFETY: poll on descriptors these children own; an error is a short wait.
+            unsafe { libc::poll(open.as_mut_ptr(), open.len() as libc::nfds_t, millis) };
         }
     }
 
@@ -546,7 +578,7 @@ pub fn fork_self_test() -> Result<(), String> {
     let shared = Shared::new().ok_or("no shared mapping")?;
     let name = |i: usize| i.to_string();
     let child = spawn(
-        &|_sink: &mut dyn FnMut(&mut Done)| {
+        &|_sink: &mut dyn FnMut(&mut Done, bool)| {
             shared.next().fetch_add(5, Ordering::Relaxed);
         },
         &[],
@@ -562,7 +594,7 @@ pub fn fork_self_test() -> Result<(), String> {
     }
     // A child that dies mid-way: finishing it panics, as a panicking thread would.
     let dying = spawn(
-        &|_sink: &mut dyn FnMut(&mut Done)| {
+        &|_sink: &mut dyn FnMut(&mut Done, bool)| {
             // SAFETY: ends this (child) process at once, before any result is sent.
             unsafe { libc::_exit(3) }
         },
@@ -732,5 +764,6 @@ mod tests {
         let shared = Shared::new().unwrap();
         assert_eq!(shared.next().load(Ordering::Relaxed), 0);
         assert_eq!(shared.first_stop().load(Ordering::Relaxed), usize::MAX);
+        assert_eq!(shared.handed().load(Ordering::Relaxed), 0);
     }
 }

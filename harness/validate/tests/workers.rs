@@ -38,6 +38,13 @@ mod linux {
     }
 
     pub fn run() {
+        // A batch that never ends fails the test instead of hanging it: SIGALRM ends
+        // the process (a watchdog thread would stop the batch from forking).
+        // SAFETY: alarm(2) only arms a timer.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::alarm(120)
+        };
         assert_eq!(
             std::fs::read_dir("/proc/self/task").map(|t| t.count()).ok(),
             Some(1),
@@ -102,7 +109,92 @@ mod linux {
         assert!(threads.contains("missing-first"), "{threads}");
         assert_eq!(threads, processes, "listed inputs with failures");
 
-        println!("worker processes and worker threads agree on {n} documents");
+        // Handed on as they come: everything before the first failure, nothing after,
+        // the same with processes as with threads.
+        let handed = |processes| {
+            let mut names = Vec::new();
+            let end =
+                input::validate_all_each(&v, &inputs, opts(processes), &mut |f| names.push(f.path));
+            (names, end.map_err(|e| e.path().to_string()))
+        };
+        let (names, end) = handed(true);
+        assert_eq!(
+            end,
+            Err(dir.join("missing-first.xml").display().to_string())
+        );
+        assert_eq!(names.len(), n / 2, "every input before the failure");
+        assert_eq!((names, end), handed(false), "handed on with a failure");
+
+        // Slow inputs: named pipes whose writers start late, one in the first claim and
+        // one further on, in a batch larger than the window workers claim within. The
+        // workers that are not held up stop at the window and wait; a worker process
+        // sends what it holds back before it waits, or the batch would never end.
+        let big = 3_000;
+        let mut inputs: Vec<Input> = (0..big)
+            .map(|i| Input::File(files[i % n].clone()))
+            .collect();
+        let fifo_source = sources
+            .iter()
+            .find(|p| p.to_string_lossy().contains("EIOA-R001"))
+            .expect("an R001 fixture");
+        for at in [0, 40] {
+            let fifo = dir.join(format!("slow-{at}.xml"));
+            inputs[at] = Input::File(fifo);
+        }
+        let slow_run = |processes| {
+            let mut writers = Vec::new();
+            for at in [0, 40] {
+                let fifo = dir.join(format!("slow-{at}.xml"));
+                let _ = std::fs::remove_file(&fifo);
+                let made = std::process::Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap();
+                assert!(made.success(), "mkfifo");
+                // A process, not a thread: this one must keep one thread to fork.
+                writers.push(
+                    std::process::Command::new("sh")
+                        .arg("-c")
+                        .arg(r#"sleep 0.3; cat "$1" > "$2""#)
+                        .arg("sh")
+                        .arg(fifo_source)
+                        .arg(&fifo)
+                        .spawn()
+                        .unwrap(),
+                );
+            }
+            let before = children_cpu();
+            let mut names = Vec::new();
+            let mut r001 = 0;
+            // Many workers: what they hold back together spans more than the window.
+            let many = BatchOptions {
+                threads: 8,
+                ..opts(processes)
+            };
+            input::validate_all_each(&v, &inputs, many, &mut |f| {
+                r001 += usize::from(f.report.findings.iter().any(|x| x.rule == "EIOA-R001"));
+                names.push(f.path)
+            })
+            .unwrap();
+            // Before the writers are waited for: only the batch's children count.
+            let forked = children_cpu() > before;
+            for mut w in writers {
+                assert!(w.wait().unwrap().success(), "a writer failed");
+            }
+            (names, r001, forked)
+        };
+        let (names, r001, forked) = slow_run(true);
+        assert!(forked, "no worker process ran behind the slow inputs");
+        assert_eq!(names.len(), big);
+        assert!(names[0].ends_with("slow-0.xml") && names[40].ends_with("slow-40.xml"));
+        let (threads_names, threads_r001, _) = slow_run(false);
+        assert_eq!(names, threads_names, "slow inputs");
+        assert_eq!(r001, threads_r001, "slow inputs' findings");
+        assert!(r001 >= 2, "the pipes' documents were read");
+
+        println!(
+            "worker processes and worker threads agree on {n} documents, and behind slow inputs"
+        );
     }
 
     /// User and system time of the children this process has waited for.
