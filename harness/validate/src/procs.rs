@@ -125,6 +125,16 @@ pub(crate) fn spawn(work: &Work<'_>, siblings: &[Child]) -> Option<Child> {
     }
     // SAFETY: descriptors pipe2 just returned, owned once each.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // The parent reads while the batch runs, without waiting: it is a worker too. Set
+    // before the fork, so that a failure leaves no child behind that claimed inputs.
+    // SAFETY: fcntl on a descriptor this process owns; only the read end's flags.
+    let nonblocking = unsafe {
+        let flags = libc::fcntl(read.as_raw_fd(), libc::F_GETFL);
+        flags >= 0 && libc::fcntl(read.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
+    };
+    if !nonblocking {
+        return None;
+    }
     let sibling_fds: Vec<RawFd> = siblings.iter().map(|c| c.results.as_raw_fd()).collect();
     // SAFETY: getpid cannot fail.
     let parent = unsafe { libc::getpid() };
@@ -191,25 +201,14 @@ pub(crate) fn spawn(work: &Work<'_>, siblings: &[Child]) -> Option<Child> {
         pid => {
             // The parent's write end closes here, so that the child's is the last.
             drop(write);
-            let results = std::fs::File::from(read);
-            // Read while the batch runs, without waiting: the parent is a worker too.
-            // SAFETY: fcntl on a descriptor this process owns.
-            let nonblocking = unsafe {
-                let flags = libc::fcntl(results.as_raw_fd(), libc::F_GETFL);
-                flags >= 0
-                    && libc::fcntl(results.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK)
-                        == 0
-            };
-            let child = Child {
+            Some(Child {
                 pid,
-                results,
+                results: std::fs::File::from(read),
                 decoder: Decoder::default(),
                 buffer: Vec::new(),
                 eof: false,
                 joined: false,
-            };
-            // Without it, the parent's first look at the pipe would wait for the child.
-            nonblocking.then_some(child)
+            })
         }
     }
 }
