@@ -443,7 +443,7 @@ pub struct BatchOptions {
     pub own_fd_tables: bool,
     /// Run the workers as forked processes when that is possible (Linux, a process
     /// with one thread, at least [`FORK_FROM`] inputs), threads otherwise. Processes
-    /// share nothing but two counters, and two of them get through a large batch
+    /// share nothing but three counters, and two of them get through a large batch
     /// faster than two threads (docs/performance.md). The environment variable
     /// `EIOA_WORKERS=threads` turns it off.
     pub processes: bool,
@@ -751,7 +751,7 @@ fn in_parallel(
         AtomicUsize::new(usize::MAX),
         AtomicUsize::new(0),
     );
-    // Worker processes keep the two counters in memory they share.
+    // Worker processes keep the three counters in memory they share.
     #[cfg(target_os = "linux")]
     let shared = (opts.processes
         && threads > 1

@@ -4,7 +4,7 @@
 //! Two threads over 20,000 small files use about 4 % more CPU time than two processes
 //! doing the same work, with the same instructions per document and the same system
 //! calls (docs/performance.md); forked workers keep the process's compiled schema and
-//! parser state (copy-on-write) and share nothing but two counters. A fork is only
+//! parser state (copy-on-write) and share nothing but three counters. A fork is only
 //! safe in a process with one thread, so [`available`] checks that, and anything that
 //! cannot be set up leaves the batch to threads.
 #![allow(unsafe_code)]
