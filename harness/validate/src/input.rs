@@ -9,7 +9,7 @@ use crate::validator::Validator;
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::io::Read;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -574,19 +574,22 @@ pub fn validate_all(
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
     let mut files = Vec::with_capacity(inputs.len());
-    validate_all_each(validator, inputs, opts, &mut |f| files.push(f))?;
+    validate_all_each(validator, inputs, opts, &mut |f| {
+        files.push(f);
+        ControlFlow::Continue(())
+    })?;
     Ok(files)
 }
 
 /// [`validate_all`], handing each result to `each` as soon as every input before it
 /// has had its result, instead of keeping them: a report written as it goes holds
 /// only what it still needs. Results before the first input that cannot be read are
-/// handed on before that error is returned.
+/// handed on before that error is returned. `Ok` also when `each` stopped the batch.
 pub fn validate_all_each(
     validator: &Validator,
     inputs: &[Input],
     opts: BatchOptions,
-    each: &mut dyn FnMut(FileResult),
+    each: &mut Each<'_>,
 ) -> Result<(), InputError> {
     in_parallel(
         inputs.len(),
@@ -595,6 +598,7 @@ pub fn validate_all_each(
         |i| inputs[i].name(),
         each,
     )
+    .map(drop)
     .map_err(|stopped| stopped.error)
 }
 
@@ -610,7 +614,10 @@ pub fn validate_args(
     opts: BatchOptions,
 ) -> Result<Vec<FileResult>, InputError> {
     let mut files = Vec::with_capacity(args.len());
-    validate_args_each(validator, args, opts, &mut |f| files.push(f))?;
+    validate_args_each(validator, args, opts, &mut |f| {
+        files.push(f);
+        ControlFlow::Continue(())
+    })?;
     Ok(files)
 }
 
@@ -619,7 +626,7 @@ pub fn validate_args_each(
     validator: &Validator,
     args: &[impl AsRef<OsStr> + Sync],
     opts: BatchOptions,
-    each: &mut dyn FnMut(FileResult),
+    each: &mut Each<'_>,
 ) -> Result<(), InputError> {
     // Standard input can be read only once: no second run with it.
     if args.iter().any(|a| a.as_ref() == "-") {
@@ -637,7 +644,7 @@ pub fn validate_args_each(
         },
     );
     match run {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         // A directory to list (reading one fails), or an input that cannot be read:
         // every argument before it was a file that was read, as the long way would
         // have read it, so the long way goes on from there, with what the workers had
@@ -658,7 +665,7 @@ fn the_long_way(
     from: usize,
     known: Vec<(usize, FileResult)>,
     opts: BatchOptions,
-    each: &mut dyn FnMut(FileResult),
+    each: &mut Each<'_>,
 ) -> Result<(), InputError> {
     let mut known: std::collections::HashMap<usize, FileResult> = known.into_iter().collect();
     let mut at = from;
@@ -693,7 +700,7 @@ fn the_long_way(
             at += 1;
         }
         if !inputs.is_empty() {
-            in_parallel(
+            let flow = in_parallel(
                 inputs.len(),
                 opts,
                 |i| match have[i].lock().map(|mut h| h.take()) {
@@ -704,13 +711,27 @@ fn the_long_way(
                 each,
             )
             .map_err(|stopped| stopped.error)?;
+            if flow.is_break() {
+                return Ok(());
+            }
         }
         if let Some(e) = stop {
             return Err(e);
         }
         if at < args.len() {
             // A directory.
-            validate_all_each(validator, &collect(&args[at..=at])?, opts, each)?;
+            let files = collect(&args[at..=at])?;
+            let flow = in_parallel(
+                files.len(),
+                opts,
+                |i| validate_input(validator, &files[i], opts.excerpts),
+                |i| files[i].name(),
+                each,
+            )
+            .map_err(|stopped| stopped.error)?;
+            if flow.is_break() {
+                return Ok(());
+            }
             at += 1;
         }
     }
@@ -719,6 +740,11 @@ fn the_long_way(
 
 /// What a worker did: each input it took, by index, and its outcome.
 pub(crate) type Done = Vec<(usize, Result<FileResult, InputError>)>;
+
+/// Where a batch hands its results, in input order. `Break` stops the batch: no input
+/// is started after it, and nothing more is handed on (a report whose reader went
+/// away, `| head`).
+pub type Each<'a> = dyn FnMut(FileResult) -> ControlFlow<()> + 'a;
 
 /// Runs `one` for inputs `0..n` on up to `threads` workers (threads, or forked
 /// processes when `opts.processes` allows), each taking the next few indices from a
@@ -734,8 +760,8 @@ fn in_parallel(
     opts: BatchOptions,
     one: impl Fn(usize) -> Result<FileResult, InputError> + Sync,
     name: impl Fn(usize) -> String,
-    each: &mut dyn FnMut(FileResult),
-) -> Result<(), Stopped> {
+    each: &mut Each<'_>,
+) -> Result<ControlFlow<()>, Stopped> {
     let threads = opts.threads.clamp(1, n.clamp(1, MAX_THREADS));
     // Indices are claimed a few at a time: the counter's cache line then moves
     // between cores once per claim, not once per document. A claim is one index
@@ -803,7 +829,7 @@ fn in_parallel(
             }
         }
     };
-    let mut order = InOrder::new(n, each, handed);
+    let mut order = InOrder::new(n, each, handed, first_stop);
     #[cfg(target_os = "linux")]
     if shared.is_some() {
         // Forked before this process works itself, so each child starts from the same
@@ -913,9 +939,13 @@ struct InOrder<'a> {
     next: usize,
     /// Results of inputs `next..`, by their distance from `next`.
     ahead: std::collections::VecDeque<Option<Result<FileResult, InputError>>>,
-    each: &'a mut dyn FnMut(FileResult),
+    each: &'a mut Each<'a>,
     /// Where the workers see `next`, for the window they claim within.
     handed: &'a AtomicUsize,
+    /// Where the workers see the first failure; also where `each` stops them.
+    first_stop: &'a AtomicUsize,
+    /// `each` said to stop.
+    broke: bool,
     /// The first failure, in input order: nothing after it is handed on.
     failed: Option<InputError>,
     /// Inputs after the failure that were read and checked all the same (a worker
@@ -932,13 +962,20 @@ pub(crate) struct Stopped {
 }
 
 impl<'a> InOrder<'a> {
-    fn new(n: usize, each: &'a mut dyn FnMut(FileResult), handed: &'a AtomicUsize) -> Self {
+    fn new(
+        n: usize,
+        each: &'a mut Each<'a>,
+        handed: &'a AtomicUsize,
+        first_stop: &'a AtomicUsize,
+    ) -> Self {
         InOrder {
             n,
             next: 0,
             ahead: std::collections::VecDeque::new(),
             each,
             handed,
+            first_stop,
+            broke: false,
             failed: None,
             later: Vec::new(),
         }
@@ -953,6 +990,9 @@ impl<'a> InOrder<'a> {
     /// Takes input `i`'s result. A result for an input already handed on, or sent
     /// twice, is a worker that did not do what it was given: it panics.
     fn put(&mut self, i: usize, result: Result<FileResult, InputError>) {
+        if self.broke {
+            return;
+        }
         if self.failed.is_some() {
             if let Ok(f) = result {
                 self.later.push((i, f));
@@ -976,7 +1016,16 @@ impl<'a> InOrder<'a> {
             self.next += 1;
             self.handed.store(self.next, Ordering::Relaxed);
             match result {
-                Ok(f) => (self.each)(f),
+                Ok(f) => {
+                    if (self.each)(f).is_break() {
+                        // No input is started after this one; what is on its way is
+                        // dropped.
+                        self.broke = true;
+                        self.first_stop.fetch_min(self.next, Ordering::Relaxed);
+                        self.ahead.clear();
+                        return;
+                    }
+                }
                 Err(e) => {
                     self.failed = Some(e);
                     let next = self.next;
@@ -993,7 +1042,10 @@ impl<'a> InOrder<'a> {
 
     /// The first failure, or `Ok` when every input was handed on. An input missing
     /// before any failure is a result lost on the way: it panics, never a short report.
-    fn finish(self) -> Result<(), Stopped> {
+    fn finish(self) -> Result<ControlFlow<()>, Stopped> {
+        if self.broke {
+            return Ok(ControlFlow::Break(()));
+        }
         if let Some(error) = self.failed {
             return Err(Stopped {
                 error,
@@ -1005,7 +1057,7 @@ impl<'a> InOrder<'a> {
             "the batch lost the result of input {}",
             self.next
         );
-        Ok(())
+        Ok(ControlFlow::Continue(()))
     }
 }
 
@@ -1142,10 +1194,12 @@ mod tests {
                 processes: true,
             };
             let mut paths: Vec<usize> = Vec::new();
-            in_parallel(n, opts, result, |i| i.to_string(), &mut |f| {
-                paths.push(f.path.parse().unwrap())
+            let flow = in_parallel(n, opts, result, |i| i.to_string(), &mut |f| {
+                paths.push(f.path.parse().unwrap());
+                ControlFlow::Continue(())
             })
             .unwrap();
+            assert_eq!(flow, ControlFlow::Continue(()));
             assert_eq!(paths, (0..n).collect::<Vec<_>>(), "{threads} threads");
 
             for fail_at in [0usize, 17, 4_099, 9_999] {
@@ -1170,7 +1224,10 @@ mod tests {
                         result(i)
                     },
                     |i| i.to_string(),
-                    &mut |f| handed.push(f.path),
+                    &mut |f| {
+                        handed.push(f.path);
+                        ControlFlow::Continue(())
+                    },
                 );
                 let Err(err) = got else {
                     panic!("no failure reported")
@@ -1204,9 +1261,12 @@ mod tests {
         // Sends `arrivals` in that order; the names handed on, and the outcome.
         let run = |arrivals: Done, n: usize| {
             let mut handed: Vec<String> = Vec::new();
-            let mut each = |f: FileResult| handed.push(f.path);
-            let published = AtomicUsize::new(0);
-            let mut order = InOrder::new(n, &mut each, &published);
+            let mut each = |f: FileResult| {
+                handed.push(f.path);
+                ControlFlow::Continue(())
+            };
+            let (published, first_stop) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+            let mut order = InOrder::new(n, &mut each, &published, &first_stop);
             for (i, r) in arrivals {
                 order.put(i, r);
             }
@@ -1219,8 +1279,8 @@ mod tests {
         let arrivals = vec![ok(2), ok(0), ok(4), ok(1), ok(3), ok(7), ok(5), ok(6)];
         let (handed, end) = run(arrivals, 8);
         assert_eq!(handed, ["0", "1", "2", "3", "4", "5", "6", "7"]);
-        assert_eq!(end, Ok(()));
-        assert_eq!(run(vec![], 0), (vec![], Ok(())));
+        assert_eq!(end, Ok(ControlFlow::Continue(())));
+        assert_eq!(run(vec![], 0), (vec![], Ok(ControlFlow::Continue(()))));
         // The first failure in input order, whatever comes after it or is missing
         // there; everything before it is handed on first.
         let (handed, end) = run(vec![ok(0), failed(3), ok(5), failed(2), ok(1)], 9);
@@ -1229,6 +1289,32 @@ mod tests {
         assert_eq!(end, Err(("2".to_string(), vec![5])));
         let (_, end) = run(vec![ok(0), failed(1), ok(4), ok(2)], 9);
         assert_eq!(end, Err(("1".to_string(), vec![4, 2])));
+        // A consumer that stops the batch: nothing more is handed on, and workers are
+        // told to start no input after the last one handed on.
+        let mut handed = Vec::new();
+        let mut each = |f: FileResult| {
+            handed.push(f.path);
+            if handed.len() == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let (published, first_stop) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+        let mut order = InOrder::new(9, &mut each, &published, &first_stop);
+        for i in [1, 0, 3, 2, 4] {
+            order.put(
+                i,
+                Ok(FileResult {
+                    path: i.to_string(),
+                    report: Report::default(),
+                    excerpts: vec![],
+                }),
+            );
+        }
+        assert_eq!(order.finish().unwrap(), ControlFlow::Break(()));
+        assert_eq!(handed, ["0", "1"]);
+        assert_eq!(first_stop.load(Ordering::Relaxed), 2);
         // A result missing before any failure, one sent twice (before or after it was
         // handed on), or one past the batch: a batch that lost track, never a short
         // report.
@@ -1273,9 +1359,12 @@ mod tests {
                     result(i)
                 },
                 |i| i.to_string(),
-                &mut |_| {},
+                &mut |_| ControlFlow::Continue(()),
             )
-            .unwrap();
+            .unwrap()
+            .is_continue()
+            .then_some(())
+            .expect("the batch ran to its end");
             let claim = (n / (threads * 64)).clamp(1, 16);
             let bound = WINDOW.max(threads * claim * 8) + threads * claim;
             let got = while_slow.load(Ordering::SeqCst);
@@ -1311,7 +1400,8 @@ mod tests {
         };
         let mut handed = Vec::new();
         the_long_way(&v, &args, 0, vec![(1, read_before)], opts, &mut |f| {
-            handed.push(f.path)
+            handed.push(f.path);
+            ControlFlow::Continue(())
         })
         .unwrap();
         assert_eq!(handed.len(), 2, "{handed:?}");
@@ -1319,8 +1409,11 @@ mod tests {
         assert_eq!(handed[1], "gone.xml, as read before");
         // Without it, the name is looked up, and its error comes after the directory.
         let mut handed = Vec::new();
-        let err =
-            the_long_way(&v, &args, 0, vec![], opts, &mut |f| handed.push(f.path)).unwrap_err();
+        let err = the_long_way(&v, &args, 0, vec![], opts, &mut |f| {
+            handed.push(f.path);
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
         assert!(err.path().ends_with("gone.xml"), "{}", err.path());
         assert_eq!(handed.len(), 1, "{handed:?}");
         std::fs::remove_dir_all(&dir).unwrap();

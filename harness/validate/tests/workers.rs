@@ -113,8 +113,10 @@ mod linux {
         // the same with processes as with threads.
         let handed = |processes| {
             let mut names = Vec::new();
-            let end =
-                input::validate_all_each(&v, &inputs, opts(processes), &mut |f| names.push(f.path));
+            let end = input::validate_all_each(&v, &inputs, opts(processes), &mut |f| {
+                names.push(f.path);
+                std::ops::ControlFlow::Continue(())
+            });
             (names, end.map_err(|e| e.path().to_string()))
         };
         let (names, end) = handed(true);
@@ -173,7 +175,8 @@ mod linux {
             };
             input::validate_all_each(&v, &inputs, many, &mut |f| {
                 r001 += usize::from(f.report.findings.iter().any(|x| x.rule == "EIOA-R001"));
-                names.push(f.path)
+                names.push(f.path);
+                std::ops::ControlFlow::Continue(())
             })
             .unwrap();
             // Before the writers are waited for: only the batch's children count.

@@ -7,6 +7,7 @@ use eioa_validate::input::{self, BatchOptions, InputError};
 use eioa_validate::{ValidatorOptions, DEFAULT_MAX_BYTES};
 use std::ffi::OsStr;
 use std::io::{IsTerminal, Read, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -159,8 +160,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let mut written = out.write_all(HumanReport::header(validator.info()).as_bytes());
             let batch = input::validate_args_each(&validator, &paths, opts, &mut |f| {
                 let text = human.file(&f);
-                if written.is_ok() && !text.is_empty() {
+                if !text.is_empty() {
                     written = out.write_all(text.as_bytes());
+                }
+                // A report that cannot be written (its reader went away, the disk is
+                // full) stops the batch: nothing would show what it checks.
+                match written {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
                 }
             });
             if let Err(e) = batch {

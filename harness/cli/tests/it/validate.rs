@@ -771,3 +771,56 @@ fn what_comes_before_an_argument_that_cannot_be_listed_is_reported_first() {
         }
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_stops_the_batch() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for i in 0..2_400 {
+        let name = format!("n{i:04}.xml");
+        std::fs::write(tmp.path().join(&name), faq_as_printed()).unwrap();
+        names.push(name);
+    }
+    // Last, a pipe nobody writes to: a batch that went on to it would wait for ever.
+    let fifo = tmp.path().join("never.xml");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    names.push("never.xml".into());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eioa"))
+        .args(["validate", "--threads", "2", TODAY])
+        .args(&names)
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .env_remove("EIOA_SCHEMA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -1`: one line, then the reader is gone.
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("schema set"), "{first}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the batch went on after its reader went away");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    // Quietly, as `| head` expects.
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
