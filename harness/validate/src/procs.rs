@@ -242,8 +242,9 @@ impl Child {
     }
 
     /// Waits until one of `children` has sent something (or ended), at most
-    /// `millis` milliseconds.
-    pub(crate) fn wait_any(children: &[Child], millis: i32) {
+    /// `millis` milliseconds (-1: as long as it takes); `false`, without waiting,
+    /// when every child has ended. An interrupted wait is a short one.
+    pub(crate) fn wait_any(children: &[Child], millis: i32) -> bool {
         let mut open: Vec<libc::pollfd> = children
             .iter()
             .filter(|c| !c.eof)
@@ -253,10 +254,12 @@ impl Child {
                 revents: 0,
             })
             .collect();
-        if !open.is_empty() {
-            // SAFETY: poll on descriptors these children own; an error is a short wait.
-            unsafe { libc::poll(open.as_mut_ptr(), open.len() as libc::nfds_t, millis) };
+        if open.is_empty() {
+            return false;
         }
+        // SAFETY: poll on descriptors these children own.
+        unsafe { libc::poll(open.as_mut_ptr(), open.len() as libc::nfds_t, millis) };
+        true
     }
 
     /// Takes the rest of the results of every child, as they come from whichever
@@ -273,20 +276,9 @@ impl Child {
             for child in children.iter_mut() {
                 child.poll(inputs, name, put);
             }
-            let mut open: Vec<libc::pollfd> = children
-                .iter()
-                .filter(|c| !c.eof)
-                .map(|c| libc::pollfd {
-                    fd: c.results.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                })
-                .collect();
-            if open.is_empty() {
+            if !Child::wait_any(&children, -1) {
                 break;
             }
-            // SAFETY: poll on descriptors these children own; errors (EINTR) retry.
-            unsafe { libc::poll(open.as_mut_ptr(), open.len() as libc::nfds_t, -1) };
         }
         for mut child in children.drain(..) {
             let status = child.wait();

@@ -603,43 +603,42 @@ unsafe extern "C" fn doc_end_element(
     }
 }
 
-unsafe extern "C" fn doc_characters(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
+/// A text event (characters, ignorable whitespace, CDATA): the rules' pass reads each
+/// as characters, and libxml2's tree builder gets it through its own handler, `pick`.
+///
+/// # Safety
+/// As for `doc_start_element`.
+unsafe fn doc_text(
+    ctx: *mut c_void,
+    ch: *const b::xmlChar,
+    len: c_int,
+    pick: fn(&b::xmlSAXHandler) -> b::charactersSAXFunc,
+) {
     // SAFETY: as in `doc_start_element`.
     unsafe {
         let p = doc_pass(ctx);
         if !p.is_null() {
             characters(p, ch, len);
         }
-        if let Some(f) = builder(p).and_then(|h| h.characters) {
+        if let Some(f) = builder(p).and_then(pick) {
             f(ctx, ch, len);
         }
     }
+}
+
+unsafe extern "C" fn doc_characters(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
+    // SAFETY: as in `doc_start_element`.
+    unsafe { doc_text(ctx, ch, len, |h| h.characters) }
 }
 
 unsafe extern "C" fn doc_ignorable_whitespace(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
     // SAFETY: as in `doc_start_element`.
-    unsafe {
-        let p = doc_pass(ctx);
-        if !p.is_null() {
-            characters(p, ch, len);
-        }
-        if let Some(f) = builder(p).and_then(|h| h.ignorableWhitespace) {
-            f(ctx, ch, len);
-        }
-    }
+    unsafe { doc_text(ctx, ch, len, |h| h.ignorableWhitespace) }
 }
 
 unsafe extern "C" fn doc_cdata_block(ctx: *mut c_void, ch: *const b::xmlChar, len: c_int) {
     // SAFETY: as in `doc_start_element`.
-    unsafe {
-        let p = doc_pass(ctx);
-        if !p.is_null() {
-            characters(p, ch, len);
-        }
-        if let Some(f) = builder(p).and_then(|h| h.cdataBlock) {
-            f(ctx, ch, len);
-        }
-    }
+    unsafe { doc_text(ctx, ch, len, |h| h.cdataBlock) }
 }
 
 unsafe extern "C" fn doc_internal_subset(
