@@ -51,22 +51,35 @@ fn run(dir: &Path, args: &[&str], stdin: Stdio, limit: Option<u64>, as_user: boo
     let mut child = cmd
         .spawn()
         .expect("run eioa (prlimit comes with util-linux)");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("eioa {args:?} did not finish in time");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_or_kill(
+        &mut child,
+        Duration::from_secs(120),
+        &format!("eioa {args:?} did not finish in time"),
+    );
     Run {
         code: status.code(),
         stdout: std::fs::read(out.path()).unwrap(),
         stderr: text(&std::fs::read(err.path()).unwrap()),
+    }
+}
+
+/// Waits for `child` at most `limit`; past it, kills it and fails with `why`.
+fn wait_or_kill(
+    child: &mut std::process::Child,
+    limit: Duration,
+    why: &str,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{why}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -806,18 +819,11 @@ fn a_reader_that_goes_away_stops_the_batch() {
         .read_line(&mut first)
         .unwrap();
     assert!(first.starts_with("schema set"), "{first}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the batch went on after its reader went away");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_or_kill(
+        &mut child,
+        Duration::from_secs(60),
+        "the batch went on after its reader went away",
+    );
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     // Quietly, as `| head` expects.
