@@ -223,17 +223,11 @@ impl Validator {
         // reports no namespace in scope, the streaming one and xmllint accept it), and
         // a document's findings must not depend on the path.
         if path == Path::Streaming && role == Role::Payload {
-            let clean = match canonical {
-                None => self.clean_in_one_pass(&text, role, with_rules),
-                Some(out) => match self.clean_in_one_pass_keeping_doc(&text, role, with_rules) {
-                    Some(doc) => {
-                        *out = c14n::document_form(&doc).ok();
-                        true
-                    }
-                    None => false,
-                },
-            };
-            if clean {
+            let keep_doc = canonical.is_some();
+            if let Some(doc) = self.clean_in_one_pass(&text, role, with_rules, keep_doc) {
+                if let (Some(out), Some(doc)) = (canonical, doc) {
+                    *out = c14n::document_form(&doc).ok();
+                }
                 return finish(findings);
             }
         }
@@ -296,27 +290,24 @@ impl Validator {
     }
 
     /// Whether one streaming pass ([`crate::stream`]) finds the document well-formed,
-    /// schema-valid and (with `with_rules`) without a rule finding.
-    fn clean_in_one_pass(&self, text: &str, role: Role, with_rules: bool) -> bool {
-        let tree = self.with_context(role, |ctx| stream::validate(ctx, text, with_rules));
-        let Ok(Some(tree)) = tree else {
-            return false;
-        };
-        !with_rules || rules::check(&tree, self.today()).is_empty()
-    }
-
-    /// [`Validator::clean_in_one_pass`], keeping the libxml2 document the pass built
-    /// ([`stream::validate_keeping_doc`]) when it is clean.
-    fn clean_in_one_pass_keeping_doc(
+    /// schema-valid and (with `with_rules`) without a rule finding: `Some` then, with
+    /// the libxml2 document the pass built when `keep_doc` asks for it
+    /// ([`stream::validate_keeping_doc`]; a pass that could not keep one is not clean).
+    fn clean_in_one_pass(
         &self,
         text: &str,
         role: Role,
         with_rules: bool,
-    ) -> Option<Document> {
-        let kept = self.with_context(role, |ctx| {
-            stream::validate_keeping_doc(ctx, text, with_rules)
+        keep_doc: bool,
+    ) -> Option<Option<Document>> {
+        let pass = self.with_context(role, |ctx| {
+            if keep_doc {
+                stream::validate_keeping_doc(ctx, text, with_rules).map(|(t, d)| (t, Some(d)))
+            } else {
+                stream::validate(ctx, text, with_rules).map(|t| (t, None))
+            }
         });
-        let Ok(Some((tree, doc))) = kept else {
+        let Ok(Some((tree, doc))) = pass else {
             return None;
         };
         (!with_rules || rules::check(&tree, self.today()).is_empty()).then_some(doc)
@@ -994,7 +985,9 @@ mod tests {
         {
             let text = std::fs::read_to_string(&f).unwrap();
             assert!(
-                validator().clean_in_one_pass(&text, Role::Payload, true),
+                validator()
+                    .clean_in_one_pass(&text, Role::Payload, true, false)
+                    .is_some(),
                 "{}",
                 f.display()
             );
