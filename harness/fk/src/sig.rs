@@ -67,6 +67,10 @@ pub(crate) fn check_all(
     notification: &Notification,
     canonical: Option<&[u8]>,
 ) -> Result<Vec<[u8; 32]>, Refusal> {
+    let payload = Payload {
+        bytes: &request.payload,
+        canonical,
+    };
     // One clock reading per request: every time check of every signature uses it.
     let now = fk.now();
     let mut keys = Vec::with_capacity(request.underskrifter.len());
@@ -76,10 +80,6 @@ pub(crate) fn check_all(
             i + 1,
             u.signaturtyp.as_str()
         );
-        let payload = Payload {
-            bytes: &request.payload,
-            canonical,
-        };
         let key = check_one(fk, u, payload, notification, now).map_err(|r| Refusal {
             message: format!("{at}: {}", r.message),
             ..r
