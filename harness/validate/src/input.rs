@@ -591,6 +591,16 @@ pub fn validate_all_each(
     opts: BatchOptions,
     each: &mut Each<'_>,
 ) -> Result<(), InputError> {
+    inputs_in_parallel(validator, inputs, opts, each).map(drop)
+}
+
+/// [`validate_all_each`], saying whether `each` stopped the batch.
+fn inputs_in_parallel(
+    validator: &Validator,
+    inputs: &[Input],
+    opts: BatchOptions,
+    each: &mut Each<'_>,
+) -> Result<ControlFlow<()>, InputError> {
     in_parallel(
         inputs.len(),
         opts,
@@ -598,7 +608,6 @@ pub fn validate_all_each(
         |i| inputs[i].name(),
         each,
     )
-    .map(drop)
     .map_err(|stopped| stopped.error)
 }
 
@@ -721,15 +730,7 @@ fn the_long_way(
         if at < args.len() {
             // A directory.
             let files = collect(&args[at..=at])?;
-            let flow = in_parallel(
-                files.len(),
-                opts,
-                |i| validate_input(validator, &files[i], opts.excerpts),
-                |i| files[i].name(),
-                each,
-            )
-            .map_err(|stopped| stopped.error)?;
-            if flow.is_break() {
+            if inputs_in_parallel(validator, &files, opts, each)?.is_break() {
                 return Ok(());
             }
             at += 1;
